@@ -1,0 +1,5 @@
+"""``python -m synsetdb`` runs the command-line interface."""
+
+from .cli import main
+
+main()

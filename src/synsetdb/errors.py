@@ -1,0 +1,128 @@
+"""The exception hierarchy: one root, a branch per domain, a stable code on each.
+
+Per-item failures inside a batch are *data* (a reason code stored with the
+item), not exceptions; these classes are for failures of a whole call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "CatalogError",
+    "ConfigError",
+    "FormatError",
+    "IngestError",
+    "NotFoundError",
+    "ProjectNotFoundError",
+    "ReleaseError",
+    "SchemaVersionError",
+    "SynsetdbError",
+    "TaxonomyError",
+    "TaxonomyFileError",
+    "UnknownSynsetError",
+    "VerifyError",
+]
+
+
+class SynsetdbError(Exception):
+    """Root of every error synsetdb raises on purpose.
+
+    Attributes:
+        code: a stable, greppable reason code such as ``E_UNKNOWN_SYNSET``.
+    """
+
+    code: str = "E_SYNSETDB"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; every subclass shows the plain message.
+        return str(self.args[0]) if self.args else ""
+
+
+class NotFoundError(SynsetdbError, KeyError):
+    """Something looked up by key does not exist."""
+
+    code = "E_NOT_FOUND"
+
+
+class ConfigError(SynsetdbError, ValueError):
+    """A setting, option or project file is invalid."""
+
+    code = "E_CONFIG"
+
+
+class ProjectNotFoundError(ConfigError):
+    """No synsetdb project was found where one was expected."""
+
+    code = "E_NO_PROJECT"
+
+
+class TaxonomyError(SynsetdbError):
+    """A problem with a hierarchy of synsets."""
+
+    code = "E_TAXONOMY"
+
+
+class UnknownSynsetError(TaxonomyError, NotFoundError):
+    """A wnid that the taxonomy does not hold; carries close matches."""
+
+    code = "E_UNKNOWN_SYNSET"
+
+    def __init__(self, wnid: str, suggestions: Sequence[str] = ()) -> None:
+        self.wnid = wnid
+        self.suggestions = tuple(suggestions)
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown synset {wnid!r}{hint}")
+
+
+class TaxonomyFileError(TaxonomyError, ValueError):
+    """A taxonomy file is malformed; names the file and line."""
+
+    code = "E_TAXONOMY_FILE"
+
+    def __init__(self, path: str, line: int | None, message: str, *, code: str | None = None):
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}", code=code)
+
+
+class CatalogError(SynsetdbError):
+    """A problem with the SQL catalog or the blob store."""
+
+    code = "E_CATALOG"
+
+
+class SchemaVersionError(CatalogError):
+    """The catalog's schema is older or newer than this synsetdb expects."""
+
+    code = "E_SCHEMA_VERSION"
+
+
+class IngestError(SynsetdbError):
+    """A problem that stops an ingest as a whole."""
+
+    code = "E_INGEST"
+
+
+class VerifyError(SynsetdbError):
+    """A problem with crowd verification."""
+
+    code = "E_VERIFY"
+
+
+class ReleaseError(SynsetdbError):
+    """A problem building or reading a release."""
+
+    code = "E_RELEASE"
+
+
+class FormatError(SynsetdbError):
+    """A problem importing or exporting a dataset format."""
+
+    code = "E_FORMAT"

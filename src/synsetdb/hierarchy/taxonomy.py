@@ -1,0 +1,386 @@
+"""The Taxonomy: a DAG of synsets with the queries ImageNet's tooling needs."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..errors import TaxonomyError, TaxonomyFileError, UnknownSynsetError
+from . import _graph
+from ._search import SearchIndex
+from .synset import Depth, Synset, is_wordnet_id
+
+__all__ = ["Entry", "Taxonomy"]
+
+ENTITY = "n00001740"
+_CUSTOM_ID = re.compile(r"^c(\d{8})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A synset as read from a file, with where it was read (for error messages)."""
+
+    synset: Synset
+    path: str = "<synsets>"
+    line: int | None = None
+
+
+class Taxonomy:
+    """A hierarchy of synsets: WordNet 3.0's nouns, a subset of them, or a custom one.
+
+    The graph is a DAG (a synset may have several parents). Queries take and
+    return wnids; structural results (depth, height, closure) are computed once
+    on first use and cached on the instance, which is otherwise immutable.
+
+    Example:
+        >>> tax = Taxonomy.wordnet()
+        >>> tax.get("n02084071").hypernyms
+        ('n02083346', 'n01317541')
+        >>> tax.lca("n02084071", "n02121620")
+        'n02075296'
+    """
+
+    def __init__(
+        self,
+        wnids: list[str],
+        parents: _graph.Adjacency,
+        instance_edges: frozenset[tuple[int, int]],
+        lemmas: list[str],
+        glosses: list[str],
+        lexnames: list[str | None],
+        *,
+        name: str,
+        senses: list[str] | None = None,
+    ) -> None:
+        """Low-level constructor; use ``wordnet()``, ``from_synsets()`` or the loaders.
+
+        ``lemmas`` (and ``senses``) hold one tab-joined line per node so that the
+        bundled 82,115 synsets load without building a tuple for each.
+        """
+        self.name = name
+        self._wnids = wnids
+        self._index = dict(zip(wnids, range(len(wnids)), strict=True))
+        self._parents = parents
+        self._instance_edges = instance_edges
+        self._lemma_lines = lemmas
+        self._glosses = glosses
+        self._lexnames = lexnames
+        self._sense_lines = senses
+        if len(self._index) != len(wnids):
+            raise TaxonomyError("duplicate wnids", code="E_DUPLICATE_SYNSET")
+
+    # ----------------------------------------------------------------- construction
+
+    @classmethod
+    def wordnet(cls) -> Taxonomy:
+        """The bundled WordNet 3.0 noun hierarchy: 82,115 synsets, rooted at entity."""
+        from ._wordnet import load_wordnet
+
+        return load_wordnet(cls)
+
+    @classmethod
+    def from_synsets(cls, synsets: Iterable[Synset], *, name: str = "custom") -> Taxonomy:
+        """A taxonomy made of exactly these synsets; parents must be among them."""
+        entries = [Entry(s, line=i) for i, s in enumerate(synsets, start=1)]
+        return cls.from_entries(entries, name=name)
+
+    @classmethod
+    def from_entries(cls, entries: Sequence[Entry], *, name: str) -> Taxonomy:
+        """Validate entries (duplicates, unknown parents, cycles) and build."""
+        index: dict[str, int] = {}
+        for i, entry in enumerate(entries):
+            wnid = entry.synset.wnid
+            if wnid in index:
+                first = entries[index[wnid]]
+                raise TaxonomyFileError(
+                    entry.path,
+                    entry.line,
+                    f"duplicate synset id {wnid!r} (first defined at {first.path}:{first.line})",
+                    code="E_DUPLICATE_SYNSET",
+                )
+            index[wnid] = i
+        parents: list[tuple[int, ...]] = []
+        instance_edges: set[tuple[int, int]] = set()
+        for i, entry in enumerate(entries):
+            for parent in entry.synset.parents:
+                if parent not in index:
+                    raise TaxonomyFileError(
+                        entry.path,
+                        entry.line,
+                        f"synset {entry.synset.wnid!r} has unknown parent {parent!r}",
+                        code="E_UNKNOWN_PARENT",
+                    )
+            parents.append(tuple(dict.fromkeys(index[p] for p in entry.synset.parents)))
+            instance_edges.update((i, index[p]) for p in entry.synset.instance_hypernyms)
+        _check_acyclic(entries, parents)
+        s = [e.synset for e in entries]
+        return cls(
+            [x.wnid for x in s],
+            parents,
+            frozenset(instance_edges),
+            ["\t".join(x.lemmas) for x in s],
+            [x.gloss for x in s],
+            [x.lexname for x in s],
+            name=name,
+        )
+
+    def extended(self, synsets: Iterable[Synset | Entry], *, name: str | None = None) -> Taxonomy:
+        """A new taxonomy with extra synsets under existing (or other new) parents.
+
+        Ids must not collide with any synset already here; ``next_custom_id``
+        gives ids that cannot collide with WordNet's.
+        """
+        new = [s if isinstance(s, Entry) else Entry(s, line=i) for i, s in enumerate(synsets, 1)]
+        for entry in new:
+            if entry.synset.wnid in self._index:
+                raise TaxonomyFileError(
+                    entry.path,
+                    entry.line,
+                    f"synset id {entry.synset.wnid!r} already exists in {self.name}",
+                    code="E_DUPLICATE_SYNSET",
+                )
+        base = [Entry(self._synset(i), path=self.name) for i in range(len(self))]
+        return Taxonomy.from_entries(base + new, name=name or f"{self.name}+custom")
+
+    def next_custom_id(self, start: int = 1) -> str:
+        """The first free custom id ``c%08d`` (the ``c`` prefix never occurs in WordNet)."""
+        used = {int(m.group(1)) for w in self._wnids if (m := _CUSTOM_ID.match(w))}
+        n = start
+        while n in used:
+            n += 1
+        return f"c{n:08d}"
+
+    def restrict(self, wnids: Iterable[str], *, keep_ancestors: bool = True) -> Taxonomy:
+        """The hierarchy induced on a subset.
+
+        With ``keep_ancestors`` (the default) the result holds the given synsets
+        and all their ancestors with the edges between them, which is how the
+        ILSVRC-2012 devkit builds its 1,860-node tree over the 1,000 classes.
+        Without it, the result holds exactly the given synsets, each linked to
+        its nearest ancestors within the subset.
+        """
+        nodes = {self._node(w) for w in wnids}
+        if keep_ancestors:
+            nodes = set().union(*(self._closure[v] for v in nodes)) if nodes else set()
+        keep = sorted(nodes)
+        position = {v: i for i, v in enumerate(keep)}
+        parents: list[tuple[int, ...]] = []
+        for v in keep:
+            if keep_ancestors:
+                ps = [p for p in self._parents[v] if p in position]
+            else:
+                above = (self._closure[v] & nodes) - {v}
+                ps = sorted(_graph.minimal(above, self._closure))
+            parents.append(tuple(position[p] for p in ps))
+        instance = frozenset(
+            (position[c], position[p])
+            for c, p in self._instance_edges
+            if c in position and p in position
+        )
+        return Taxonomy(
+            [self._wnids[v] for v in keep],
+            parents,
+            instance,
+            [self._lemma_lines[v] for v in keep],
+            [self._glosses[v] for v in keep],
+            [self._lexnames[v] for v in keep],
+            name=f"{self.name}[{len(keep)}]",
+            senses=[self._sense_lines[v] for v in keep] if self._sense_lines else None,
+        )
+
+    def subtree(self, wnid: str) -> Taxonomy:
+        """The hierarchy below ``wnid``, with ``wnid`` as its only root."""
+        return self.restrict([wnid, *self.descendants(wnid)], keep_ancestors=False)
+
+    # ----------------------------------------------------------------- lookups
+
+    def __len__(self) -> int:
+        return len(self._wnids)
+
+    def __contains__(self, wnid: object) -> bool:
+        return wnid in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._wnids)
+
+    def __repr__(self) -> str:
+        return f"<Taxonomy {self.name!r}: {len(self)} synsets>"
+
+    @property
+    def wnids(self) -> Sequence[str]:
+        """Every wnid, in the taxonomy's own order (WordNet: offset order)."""
+        return tuple(self._wnids)
+
+    @cached_property
+    def roots(self) -> tuple[str, ...]:
+        """Synsets without parents (WordNet: only entity, ``n00001740``)."""
+        return tuple(self._wnids[v] for v in range(len(self)) if not self._parents[v])
+
+    def get(self, wnid: str) -> Synset:
+        """The synset with this id; ``UnknownSynsetError`` (with suggestions) if absent."""
+        return self._synset(self._node(wnid))
+
+    def suggest(self, text: str, n: int = 5) -> list[str]:
+        """Wnids close to ``text``: similar ids for an id, search hits for words."""
+        if is_wordnet_id(text) or _CUSTOM_ID.match(text):
+            same_prefix = [w for w in self._wnids if w[:4] == text[:4]] or self._wnids
+            return difflib.get_close_matches(text, same_prefix, n=n, cutoff=0.7)
+        return [s.wnid for s in self.search(text, limit=n)]
+
+    def search(self, text: str, limit: int = 20) -> list[Synset]:
+        """Synsets whose lemmas or gloss match ``text``, best first.
+
+        Exact lemma matches rank first, then lemma prefixes, lemmas containing
+        every word, lemma substrings, and glosses containing every word; within
+        a rank, WordNet's more frequent senses come first (``dog`` → the animal).
+        """
+        return [self._synset(v) for v in self._search_index.search(text, limit)]
+
+    def parents(self, wnid: str) -> tuple[str, ...]:
+        """Direct parents: hypernyms, then instance hypernyms."""
+        return self._wnids_of(self._parents[self._node(wnid)])
+
+    def children(self, wnid: str) -> tuple[str, ...]:
+        """Direct children (hyponyms and instances)."""
+        return self._wnids_of(self._children[self._node(wnid)])
+
+    def ancestors(self, wnid: str, *, include_self: bool = False) -> list[str]:
+        """All ancestors, nearest first (by longest depth, deepest first; ties by wnid)."""
+        v = self._node(wnid)
+        order = self._ancestor_order[v]
+        return [self._wnids[a] for a in order if include_self or a != v]
+
+    def descendants(self, wnid: str, *, include_self: bool = False) -> list[str]:
+        """All descendants, breadth-first from ``wnid``, each once."""
+        v = self._node(wnid)
+        found = _graph.descendants(self._children, v)
+        return self._wnids_list(([v] if include_self else []) + found)
+
+    def is_a(self, wnid: str, ancestor: str) -> bool:
+        """True when ``ancestor`` is ``wnid`` itself or one of its ancestors."""
+        return self._node(ancestor) in self._closure[self._node(wnid)]
+
+    def depth(self, wnid: str) -> Depth:
+        """Edges from ``wnid`` up to a root, along the shortest and the longest path."""
+        v = self._node(wnid)
+        return Depth(self._depths[0][v], self._depths[1][v])
+
+    def height(self, wnid: str) -> int:
+        """Edges along the longest path down to a leaf (ImageNet's wordnet_height; 0 at leaves)."""
+        return self._heights[self._node(wnid)]
+
+    def paths_to_root(self, wnid: str) -> list[tuple[str, ...]]:
+        """Every path from ``wnid`` up to a root, each starting at ``wnid``, sorted."""
+        paths = _graph.paths_up(self._parents, self._node(wnid))
+        return sorted(self._wnids_of(p) for p in paths)
+
+    def lcas(self, a: str, b: str) -> list[str]:
+        """All lowest common ancestors: common ancestors (or selves) with no common
+        descendant among them, deepest first (the order ``lca`` chooses by)."""
+        common = self._closure[self._node(a)] & self._closure[self._node(b)]
+        lowest = _graph.minimal(common, self._closure)
+        return [self._wnids[v] for v in sorted(lowest, key=self._rank.__getitem__)]
+
+    def lca(self, a: str, b: str) -> str:
+        """The lowest common ancestor, chosen deterministically.
+
+        Among the lowest common ancestors this picks the one farthest from the
+        root along its longest path (as nltk's ``lowest_common_hypernyms``
+        does), breaking ties by the smaller wnid. ``lca(a, b) == lca(b, a)``.
+
+        Raises:
+            TaxonomyError: ``E_NO_COMMON_ANCESTOR`` when the two share no root.
+        """
+        va, vb = self._node(a), self._node(b)
+        other = self._closure[vb]
+        for v in self._ancestor_order[va]:
+            if v in other:
+                return self._wnids[v]
+        raise TaxonomyError(f"{a} and {b} have no common ancestor", code="E_NO_COMMON_ANCESTOR")
+
+    # ----------------------------------------------------------------- internals
+
+    def _node(self, wnid: str) -> int:
+        try:
+            return self._index[wnid]
+        except (KeyError, TypeError):
+            raise UnknownSynsetError(str(wnid), self.suggest(str(wnid))) from None
+
+    def _wnids_of(self, nodes: Iterable[int]) -> tuple[str, ...]:
+        return tuple(self._wnids[v] for v in nodes)
+
+    def _wnids_list(self, nodes: Iterable[int]) -> list[str]:
+        return [self._wnids[v] for v in nodes]
+
+    def _synset(self, v: int) -> Synset:
+        line = self._lemma_lines[v]
+        parents = self._parents[v]
+        hyper = tuple(self._wnids[p] for p in parents if (v, p) not in self._instance_edges)
+        inst = tuple(self._wnids[p] for p in parents if (v, p) in self._instance_edges)
+        return Synset(
+            self._wnids[v],
+            tuple(line.split("\t")) if line else (),
+            self._glosses[v],
+            hyper,
+            inst,
+            self._lexnames[v],
+        )
+
+    @cached_property
+    def _children(self) -> list[tuple[int, ...]]:
+        return _graph.invert(self._parents)
+
+    @cached_property
+    def _order(self) -> list[int]:
+        order, stuck = _graph.topological_order(self._parents, self._children)
+        if stuck:  # from_entries rejects cycles; only the low-level constructor can get here
+            raise TaxonomyError(f"{self.name} has a cycle", code="E_CYCLE")
+        return order
+
+    @cached_property
+    def _depths(self) -> tuple[list[int], list[int]]:
+        return _graph.depths(self._parents, self._order)
+
+    @cached_property
+    def _heights(self) -> list[int]:
+        return _graph.heights(self._children, self._order)
+
+    @cached_property
+    def _closure(self) -> list[frozenset[int]]:
+        return _graph.ancestor_closure(self._parents, self._order)
+
+    @cached_property
+    def _rank(self) -> list[int]:
+        """Each node's position in LCA preference order: longest depth desc, then wnid."""
+        longest = self._depths[1]
+        by_preference = sorted(range(len(self)), key=lambda v: (-longest[v], self._wnids[v]))
+        rank = [0] * len(self)
+        for position, v in enumerate(by_preference):
+            rank[v] = position
+        return rank
+
+    @cached_property
+    def _ancestor_order(self) -> list[tuple[int, ...]]:
+        rank = self._rank
+        return [tuple(sorted(c, key=rank.__getitem__)) for c in self._closure]
+
+    @cached_property
+    def _search_index(self) -> SearchIndex:
+        senses = None
+        if self._sense_lines is not None:
+            senses = [[int(s) for s in line.split("\t")] for line in self._sense_lines]
+        lemmas = [line.split("\t") if line else [] for line in self._lemma_lines]
+        return SearchIndex(lemmas, self._glosses, senses)
+
+
+def _check_acyclic(entries: Sequence[Entry], parents: list[tuple[int, ...]]) -> None:
+    _, stuck = _graph.topological_order(parents, _graph.invert(parents))
+    if not stuck:
+        return
+    cycle = _graph.find_cycle(parents, stuck)
+    where = entries[cycle[0]]
+    names = " -> ".join(entries[v].synset.wnid for v in [*cycle, cycle[0]])
+    raise TaxonomyFileError(where.path, where.line, f"cycle of parents: {names}", code="E_CYCLE")
