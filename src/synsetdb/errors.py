@@ -6,7 +6,7 @@ item), not exceptions; these classes are for failures of a whole call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 __all__ = [
     "CatalogError",
@@ -73,10 +73,13 @@ class UnknownSynsetError(TaxonomyError, NotFoundError):
 
     code = "E_UNKNOWN_SYNSET"
 
-    def __init__(self, wnid: str, suggestions: Sequence[str] = ()) -> None:
+    def __init__(
+        self, wnid: str, suggestions: Sequence[str] = (), names: Mapping[str, str] | None = None
+    ) -> None:
         self.wnid = wnid
         self.suggestions = tuple(suggestions)
-        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        named = [f"{w} ({names[w]})" if names and w in names else w for w in self.suggestions]
+        hint = f"; did you mean {', '.join(named)}?" if named else ""
         super().__init__(f"unknown synset {wnid!r}{hint}")
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
-# Score bands, best first; within a band lower sense numbers and earlier lemmas win.
+# Score bands, best first; within a band a matching head word, then WordNet's sense
+# order (most frequent first), then earlier lemmas win.
 EXACT, PREFIX, ALL_WORDS_IN_LEMMA, SUBSTRING, ALL_WORDS_IN_GLOSS = 5, 4, 3, 2, 1
 
 
@@ -57,8 +58,8 @@ class SearchIndex:
             found = {n for n, forms in enumerate(self._lemmas) if any(text in f for f in forms)}
         return found
 
-    def _rank(self, node: int, text: str) -> tuple[int, int, int]:
-        best = (-ALL_WORDS_IN_GLOSS, 1_000, 1_000)
+    def _rank(self, node: int, text: str) -> tuple[int, bool, int, int]:
+        best = (-ALL_WORDS_IN_GLOSS, True, 1_000, 1_000)
         terms = set(words(text))
         for position, form in enumerate(self._lemmas[node]):
             if form == text:
@@ -72,7 +73,8 @@ class SearchIndex:
             else:
                 continue
             sense = self._senses[node][position] if self._senses else 1
-            best = min(best, (-band, sense, position))
+            # A synset whose head word matches beats one that merely lists it.
+            best = min(best, (-band, position > 0, sense, position))
         return best
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -224,10 +224,15 @@ class Taxonomy:
         return self._synset(self._node(wnid))
 
     def suggest(self, text: str, n: int = 5) -> list[str]:
-        """Wnids close to ``text``: similar ids for an id, search hits for words."""
+        """Wnids close to ``text``: ids a digit or two away for an id, search hits for words."""
         if is_wordnet_id(text) or _CUSTOM_ID.match(text):
-            same_prefix = [w for w in self._wnids if w[:4] == text[:4]] or self._wnids
-            return difflib.get_close_matches(text, same_prefix, n=n, cutoff=0.7)
+            scored = []
+            for w in self._wnids:
+                if len(w) == len(text) and w[0] == text[0]:
+                    differing = sum(a != b for a, b in zip(w, text, strict=True))
+                    if differing <= 2:
+                        scored.append((differing, abs(int(w[1:]) - int(text[1:])), w))
+            return [w for *_, w in sorted(scored)[:n]]
         return [s.wnid for s in self.search(text, limit=n)]
 
     def search(self, text: str, limit: int = 20) -> list[Synset]:
@@ -235,7 +240,8 @@ class Taxonomy:
 
         Exact lemma matches rank first, then lemma prefixes, lemmas containing
         every word, lemma substrings, and glosses containing every word; within
-        a rank, WordNet's more frequent senses come first (``dog`` → the animal).
+        a rank, synsets whose first lemma matches come first, then WordNet's
+        more frequent senses (``dog`` → the animal).
         """
         return [self._synset(v) for v in self._search_index.search(text, limit)]
 
@@ -301,13 +307,46 @@ class Taxonomy:
                 return self._wnids[v]
         raise TaxonomyError(f"{a} and {b} have no common ancestor", code="E_NO_COMMON_ANCESTOR")
 
+    # ----------------------------------------------------------------- bulk views
+
+    def synsets(self) -> Iterator[Synset]:
+        """Every synset, in the taxonomy's order."""
+        return (self._synset(v) for v in range(len(self)))
+
+    def edges(self) -> Iterator[tuple[str, str, bool]]:
+        """Every ``(child, parent, is_instance)`` edge."""
+        for v in range(len(self)):
+            for p in self._parents[v]:
+                yield self._wnids[v], self._wnids[p], (v, p) in self._instance_edges
+
+    def closure_pairs(self) -> Iterator[tuple[str, str]]:
+        """Every ``(ancestor, descendant)`` pair, including each synset with itself."""
+        for v, above in enumerate(self._closure):
+            for a in above:
+                yield self._wnids[a], self._wnids[v]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 over every synset's id, lemmas, gloss and parents: equal iff same content."""
+        digest = hashlib.sha256()
+        for v in range(len(self)):
+            parents = ",".join(self._wnids[p] for p in self._parents[v])
+            instance = ",".join(
+                self._wnids[p] for p in self._parents[v] if (v, p) in self._instance_edges
+            )
+            fields = (self._wnids[v], self._lemma_lines[v], self._glosses[v], parents, instance)
+            digest.update(("\t".join(fields) + "\n").encode("utf-8"))
+        return digest.hexdigest()
+
     # ----------------------------------------------------------------- internals
 
     def _node(self, wnid: str) -> int:
         try:
             return self._index[wnid]
         except (KeyError, TypeError):
-            raise UnknownSynsetError(str(wnid), self.suggest(str(wnid))) from None
+            close = self.suggest(str(wnid))
+            names = {w: self._synset(self._index[w]).name for w in close}
+            raise UnknownSynsetError(str(wnid), close, names) from None
 
     def _wnids_of(self, nodes: Iterable[int]) -> tuple[str, ...]:
         return tuple(self._wnids[v] for v in nodes)

@@ -1,0 +1,20 @@
+"""The catalog (SQL, via SQLAlchemy Core) and the content-addressed blob store."""
+
+from ._taxonomy_sync import TaxonomyLoad
+from .blobs import BlobStore, FsspecBlobStore, LocalBlobStore, blob_key, open_blob_store
+from .catalog import Catalog, CatalogStats, ImageRecord, make_engine
+from .project import Project
+
+__all__ = [
+    "BlobStore",
+    "Catalog",
+    "CatalogStats",
+    "FsspecBlobStore",
+    "ImageRecord",
+    "LocalBlobStore",
+    "Project",
+    "TaxonomyLoad",
+    "blob_key",
+    "make_engine",
+    "open_blob_store",
+]

@@ -1,0 +1,202 @@
+"""Content-addressed blob storage: a local folder by default, any fsspec URL otherwise.
+
+A blob's key is the sha256 of its bytes (hex), so the same bytes are stored
+once and a read can prove it got what was written. Writes are atomic: bytes go
+to a temporary name first and are renamed into place, so a crash never leaves
+a half-written blob under a real key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from ..errors import CatalogError, NotFoundError
+
+__all__ = ["BlobStore", "FsspecBlobStore", "LocalBlobStore", "blob_key", "open_blob_store"]
+
+_KEY = re.compile(r"^[0-9a-f]{64}$")
+_CHUNK = 1 << 20
+
+
+def blob_key(data: bytes) -> str:
+    """The key a blob with these bytes has: its sha256, hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _relative(key: str) -> str:
+    if not _KEY.match(key):
+        raise CatalogError(f"not a blob key (sha256 hex): {key!r}", code="E_BAD_KEY")
+    return f"{key[:2]}/{key[2:4]}/{key}"
+
+
+def _check(key: str, data: bytes) -> bytes:
+    actual = blob_key(data)
+    if actual != key:
+        raise CatalogError(
+            f"blob {key} is corrupt: its bytes hash to {actual}", code="E_BLOB_CORRUPT"
+        )
+    return data
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Where image bytes (originals and renditions) live."""
+
+    url: str
+
+    def put(self, data: bytes) -> str:
+        """Store bytes (if not already there) and return their key."""
+        ...
+
+    def put_file(self, path: str | Path) -> str:
+        """Store a file's bytes, streaming, and return their key."""
+        ...
+
+    def get(self, key: str, *, verify: bool = False) -> bytes:
+        """The bytes of a blob; with ``verify``, re-hash them (``E_BLOB_CORRUPT``)."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key, in no particular order."""
+        ...
+
+
+class LocalBlobStore:
+    """Blobs in a local folder, fanned out as ``ab/cd/abcd…``."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.url = str(self.root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str) -> Path:
+        """Where a blob lives on disk (it may not exist)."""
+        return self.root / _relative(key)
+
+    def put(self, data: bytes) -> str:
+        key = blob_key(data)
+        target = self.path(key)
+        if not target.exists():
+            self._write_atomic(target, lambda f: f.write(data))
+        return key
+
+    def put_file(self, path: str | Path) -> str:
+        digest = hashlib.sha256()
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out, Path(path).open("rb") as src:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            key = digest.hexdigest()
+            target = self.path(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            Path(tmp_name).replace(target)
+            return key
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+
+    def get(self, key: str, *, verify: bool = False) -> bytes:
+        try:
+            data = self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"no blob {key} in {self.url}", code="E_BLOB_MISSING") from None
+        return _check(key, data) if verify else data
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def keys(self) -> Iterator[str]:
+        for path in self.root.glob("??/??/*"):
+            if _KEY.match(path.name):
+                yield path.name
+
+    def _write_atomic(self, target: Path, write: Any) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            Path(tmp_name).replace(target)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+
+
+class FsspecBlobStore:
+    """Blobs under any fsspec URL (``s3://bucket/prefix``, ``memory://x``, …)."""
+
+    def __init__(self, url: str, **storage_options: Any) -> None:
+        import fsspec
+
+        self.url = url
+        self.fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        self.root = root.rstrip("/")
+
+    def _path(self, key: str) -> str:
+        return f"{self.root}/{_relative(key)}"
+
+    def put(self, data: bytes) -> str:
+        key = blob_key(data)
+        if not self.exists(key):
+            self._write_atomic(key, data)
+        return key
+
+    def put_file(self, path: str | Path) -> str:
+        return self.put(Path(path).read_bytes())
+
+    def get(self, key: str, *, verify: bool = False) -> bytes:
+        try:
+            data: bytes = self.fs.cat_file(self._path(key))
+        except FileNotFoundError:
+            raise NotFoundError(f"no blob {key} in {self.url}", code="E_BLOB_MISSING") from None
+        return _check(key, data) if verify else data
+
+    def exists(self, key: str) -> bool:
+        return bool(self.fs.exists(self._path(key)))
+
+    def delete(self, key: str) -> None:
+        if self.exists(key):
+            self.fs.rm_file(self._path(key))
+
+    def keys(self) -> Iterator[str]:
+        for path in self.fs.glob(f"{self.root}/??/??/*"):
+            name = str(path).rsplit("/", 1)[-1]
+            if _KEY.match(name):
+                yield name
+
+    def _write_atomic(self, key: str, data: bytes) -> None:
+        # Object stores publish a PUT whole; on file-like stores the rename makes it atomic.
+        tmp = f"{self.root}/tmp/{uuid.uuid4().hex}"
+        with self.fs.open(tmp, "wb") as f:
+            f.write(data)
+        self.fs.mv(tmp, self._path(key))
+
+
+def open_blob_store(url: str | Path, **storage_options: Any) -> BlobStore:
+    """A blob store for a local path (or ``file://`` URL) or any fsspec URL."""
+    text = str(url)
+    if "://" not in text:
+        return LocalBlobStore(text)
+    if text.startswith("file://"):
+        return LocalBlobStore(text.removeprefix("file://"))
+    return FsspecBlobStore(text, **storage_options)

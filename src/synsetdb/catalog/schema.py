@@ -1,0 +1,213 @@
+"""The catalog's tables (SQLAlchemy Core), as migrated by ``catalog/migrations``.
+
+Changing a table here needs a new migration in ``migrations/versions``; a test
+compares the migrated database with this metadata so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "CANDIDATE_STATUSES",
+    "SPLITS",
+    "box",
+    "candidate",
+    "image",
+    "metadata",
+    "project_meta",
+    "release",
+    "release_item",
+    "synset",
+    "synset_closure",
+    "synset_parent",
+    "task",
+    "vote",
+    "worker",
+]
+
+CANDIDATE_STATUSES = ("candidate", "accepted", "rejected", "undecided")
+SPLITS = ("train", "val", "test")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+project_meta = Table(
+    "project_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+synset = Table(
+    "synset",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wnid", String(32), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("lemmas", Text, nullable=False),  # tab-separated, WordNet's spelling
+    Column("gloss", Text, nullable=False),
+    Column("lexname", String(32)),
+    Column("is_custom", Boolean, nullable=False),
+)
+
+synset_parent = Table(
+    "synset_parent",
+    metadata,
+    Column("child_id", ForeignKey("synset.id", ondelete="CASCADE"), primary_key=True),
+    Column("parent_id", ForeignKey("synset.id", ondelete="CASCADE"), primary_key=True),
+    Column("is_instance", Boolean, nullable=False),
+    Index(None, "parent_id"),
+    sqlite_with_rowid=False,
+)
+
+# Every (ancestor, descendant) pair, including each synset with itself, so that
+# "everything under X" is one indexed join.
+synset_closure = Table(
+    "synset_closure",
+    metadata,
+    Column("ancestor_id", ForeignKey("synset.id", ondelete="CASCADE"), primary_key=True),
+    Column("descendant_id", ForeignKey("synset.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "descendant_id", "ancestor_id"),
+    sqlite_with_rowid=False,
+)
+
+image = Table(
+    "image",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the original bytes, hex
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("byte_size", BigInteger, nullable=False),
+    Column("phash", BigInteger),  # 64-bit DCT perceptual hash, stored signed
+    Column("blob_key", String(255), nullable=False),
+    Column("source", Text),  # where it was first seen
+    Column("licence", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("width > 0 AND height > 0", name="positive_size"),
+    Index(None, "phash"),
+)
+
+candidate = Table(
+    "candidate",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("image_id", ForeignKey("image.id"), nullable=False),
+    Column("synset_id", ForeignKey("synset.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", Text),
+    Column("query", Text),
+    Column("language", String(16)),
+    Column("provider", String(64)),
+    Column("rank", Integer),
+    Column("url", Text),
+    Column("split", String(16)),  # official split, when the source had one
+    Column("provenance", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("image_id", "synset_id"),
+    CheckConstraint("status IN ('candidate', 'accepted', 'rejected', 'undecided')", name="status"),
+    Index(None, "synset_id", "status"),
+)
+
+worker = Table(
+    "worker",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text),
+    Column("is_active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("role IN ('worker', 'admin')", name="role"),
+)
+
+task = Table(
+    "task",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("synset_id", ForeignKey("synset.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("worker_id", ForeignKey("worker.id")),
+    Column("payload", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("submitted_at", DateTime(timezone=True)),
+    Index(None, "status", "synset_id"),
+)
+
+# Append-only: votes are never updated or deleted; aggregates are recomputed.
+vote = Table(
+    "vote",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("candidate_id", ForeignKey("candidate.id"), nullable=False),
+    Column("worker_id", ForeignKey("worker.id"), nullable=False),
+    Column("task_id", ForeignKey("task.id")),
+    Column("answer", SmallInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "candidate_id"),
+    Index(None, "worker_id"),
+)
+
+box = Table(
+    "box",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("image_id", ForeignKey("image.id"), nullable=False),
+    Column("synset_id", ForeignKey("synset.id"), nullable=False),
+    Column("x0", Float, nullable=False),
+    Column("y0", Float, nullable=False),
+    Column("x1", Float, nullable=False),
+    Column("y1", Float, nullable=False),
+    Column("source", Text),
+    CheckConstraint("x0 <= x1 AND y0 <= y1", name="ordered"),
+    Index(None, "image_id"),
+)
+
+release = Table(
+    "release",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("parent_id", ForeignKey("release.id")),
+    Column("config", JSON, nullable=False),
+    Column("manifest_sha256", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+release_item = Table(
+    "release_item",
+    metadata,
+    Column("release_id", ForeignKey("release.id"), primary_key=True),
+    Column("image_id", ForeignKey("image.id"), primary_key=True),
+    Column("synset_id", ForeignKey("synset.id"), primary_key=True),
+    Column("split", String(16), nullable=False),
+    Index(None, "release_id", "split"),
+)

@@ -1,0 +1,84 @@
+"""``init``, ``stats`` and ``migrate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..catalog import Project, make_engine
+from ..catalog import migrate as migrations
+from ._app import cli
+from ._context import AppContext
+from ._output import console, emit_json, json_option
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--catalog-url", help="Catalog database URL (default: DIR/catalog.sqlite).")
+@click.option("--blob-url", help="Blob store path or fsspec URL (default: DIR/blobs).")
+@click.option("--taxonomy", help="'wordnet-3.0' (default) or a YAML/JSON taxonomy file.")
+@json_option
+def init(
+    directory: Path,
+    catalog_url: str | None,
+    blob_url: str | None,
+    taxonomy: str | None,
+    as_json: bool,
+) -> None:
+    """Create a project in DIRECTORY (settings, catalog with the taxonomy, blob store)."""
+    with console().status("creating the catalog and loading the taxonomy…"):
+        project = Project.init(
+            directory, catalog_url=catalog_url, blob_url=blob_url, taxonomy=taxonomy
+        )
+    stats = project.catalog.stats()
+    project.close()
+    if as_json:
+        emit_json({"project": str(project.root), **stats.to_dict()})
+        return
+    click.echo(f"project {project.root}: {stats.synsets} synsets from {stats.taxonomy}")
+
+
+@cli.command()
+@json_option
+@click.pass_obj
+def stats(app: AppContext, as_json: bool) -> None:
+    """Counts of synsets, images, candidates, votes and releases in the project."""
+    project = app.project
+    result = project.catalog.stats()
+    if as_json:
+        emit_json(
+            {
+                "project": str(project.root),
+                "catalog": project.settings.resolved_catalog_url(),
+                "blobs": project.settings.resolved_blob_url(),
+                **result.to_dict(),
+            }
+        )
+        return
+    table = Table(show_header=False, box=None)
+    table.add_row("project", str(project.root))
+    table.add_row("taxonomy", str(result.taxonomy))
+    table.add_row("synsets", f"{result.synsets:,} ({result.synsets_with_images:,} with images)")
+    table.add_row("images", f"{result.images:,} ({result.image_bytes:,} bytes)")
+    table.add_row("candidates", ", ".join(f"{k} {v:,}" for k, v in result.candidates.items()))
+    for label, value in (("votes", result.votes), ("workers", result.workers)):
+        table.add_row(label, f"{value:,}")
+    table.add_row("boxes", f"{result.boxes:,}")
+    table.add_row("releases", f"{result.releases:,}")
+    table.add_row("schema", str(result.schema_revision))
+    console().print(table)
+
+
+@cli.command()
+@click.pass_obj
+def migrate(app: AppContext) -> None:
+    """Upgrade the project's catalog schema to this synsetdb's revision."""
+    engine = make_engine(app.project.settings.resolved_catalog_url())
+    try:
+        before = migrations.current_revision(engine)
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"catalog schema: {before} -> {migrations.head_revision()}")
