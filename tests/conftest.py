@@ -33,7 +33,9 @@ SAMPLE_WNIDS = (
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test sees the developer's projects, settings or caches."""
     for name in list(os.environ):
         if name.startswith("SYNSETDB_"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,10 @@ ENVIRONMENT: dict[str, str] = {
     "SYNSETDB_LOG_LEVEL": "logging level (DEBUG, INFO, WARNING, ERROR)",
 }
 
-_ENV_FIELDS = {
-    "SYNSETDB_CATALOG_URL": "catalog_url",
-    "SYNSETDB_BLOB_URL": "blob_url",
-    "SYNSETDB_TAXONOMY": "taxonomy",
-    "SYNSETDB_LOG_LEVEL": "log_level",
-}
+DEFAULT_CATALOG_URL = "sqlite:///catalog.sqlite"
+DEFAULT_BLOB_URL = "blobs"
+DEFAULT_TAXONOMY = "wordnet-3.0"
+DEFAULT_LOG_LEVEL = "WARNING"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +38,10 @@ class Settings:
     """A project's effective settings; relative paths are resolved against ``root``."""
 
     root: Path
-    catalog_url: str = "sqlite:///catalog.sqlite"
-    blob_url: str = "blobs"
-    taxonomy: str = "wordnet-3.0"
-    log_level: str = "WARNING"
+    catalog_url: str = DEFAULT_CATALOG_URL
+    blob_url: str = DEFAULT_BLOB_URL
+    taxonomy: str = DEFAULT_TAXONOMY
+    log_level: str = DEFAULT_LOG_LEVEL
 
     def resolved_catalog_url(self) -> str:
         """The catalog URL with a relative SQLite path made absolute under ``root``."""
@@ -82,14 +80,15 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
         raise ConfigError(f"{path} does not exist", code="E_NO_PROJECT") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}", code="E_CONFIG") from exc
-    settings = Settings(
+    return Settings(
         root=root,
-        catalog_url=_get(data, path, "catalog", "url", Settings.catalog_url),
-        blob_url=_get(data, path, "blobs", "url", Settings.blob_url),
-        taxonomy=_get(data, path, "taxonomy", "source", Settings.taxonomy),
+        catalog_url=env.get("SYNSETDB_CATALOG_URL")
+        or _get(data, path, "catalog", "url", DEFAULT_CATALOG_URL),
+        blob_url=env.get("SYNSETDB_BLOB_URL") or _get(data, path, "blobs", "url", DEFAULT_BLOB_URL),
+        taxonomy=env.get("SYNSETDB_TAXONOMY")
+        or _get(data, path, "taxonomy", "source", DEFAULT_TAXONOMY),
+        log_level=env.get("SYNSETDB_LOG_LEVEL") or DEFAULT_LOG_LEVEL,
     )
-    overrides = {field: env[var] for var, field in _ENV_FIELDS.items() if env.get(var)}
-    return replace(settings, **overrides)
 
 
 def _get(data: dict[str, Any], path: Path, section: str, key: str, default: str) -> str:

@@ -71,7 +71,10 @@ def test_images_under_a_synset_follow_the_hierarchy(catalog: Catalog) -> None:
     assert catalog.images_under(ENTITY) == sorted([dog.id, cat.id, bird.id])
     assert catalog.images_under(DOG) == [dog.id]
     assert catalog.image_counts([MAMMAL, BIRD, ENTITY, DOG]) == {
-        MAMMAL: 2, BIRD: 1, ENTITY: 3, DOG: 1,
+        MAMMAL: 2,
+        BIRD: 1,
+        ENTITY: 3,
+        DOG: 1,
     }
 
 

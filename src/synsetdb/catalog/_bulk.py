@@ -37,7 +37,7 @@ def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable
     driver = conn.connection.driver_connection
     assert driver is not None
     written = 0
-    with driver.cursor() as cursor:  # type: ignore[attr-defined]
+    with driver.cursor() as cursor:
         statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         with cursor.copy(statement) as copy:
             for row in rows:

@@ -240,7 +240,9 @@ class Catalog:
                 raise CatalogError(
                     f"cannot add candidate {image_id[:12]}…/{wnid}: {exc.orig}", code="E_INTEGRITY"
                 ) from exc
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def images_under(self, wnid: str, *, statuses: Sequence[str] = LIVE_STATUSES) -> list[str]:
         """Ids of images with a candidate anywhere in ``wnid``'s subtree (one indexed join)."""
@@ -287,7 +289,7 @@ class Catalog:
             def count(table: Any) -> int:
                 return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
-            by_status = dict(
+            by_status: dict[str, int] = dict(
                 conn.execute(
                     select(t.candidate.c.status, func.count()).group_by(t.candidate.c.status)
                 ).all()

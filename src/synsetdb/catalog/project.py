@@ -18,7 +18,14 @@ import tomli_w
 
 from ..errors import ConfigError, ProjectNotFoundError
 from ..hierarchy import Taxonomy, load_taxonomy_file
-from ..settings import PROJECT_FILE, Settings, load_settings
+from ..settings import (
+    DEFAULT_BLOB_URL,
+    DEFAULT_CATALOG_URL,
+    DEFAULT_TAXONOMY,
+    PROJECT_FILE,
+    Settings,
+    load_settings,
+)
 from .blobs import BlobStore, open_blob_store
 from .catalog import Catalog
 
@@ -57,12 +64,11 @@ class Project:
         root.mkdir(parents=True, exist_ok=True)
         settings_file = root / PROJECT_FILE
         if not settings_file.exists():
-            defaults = Settings(root=root)
             settings = Settings(
                 root=root,
-                catalog_url=catalog_url or defaults.catalog_url,
-                blob_url=blob_url or defaults.blob_url,
-                taxonomy=taxonomy or defaults.taxonomy,
+                catalog_url=catalog_url or DEFAULT_CATALOG_URL,
+                blob_url=blob_url or DEFAULT_BLOB_URL,
+                taxonomy=taxonomy or DEFAULT_TAXONOMY,
             )
             settings_file.write_text(tomli_w.dumps(settings.to_toml()), encoding="utf-8")
         elif catalog_url or blob_url or taxonomy:

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, then run the whole suite.
+# Usage: bash tools/test.sh [pytest args]      (.ci/run calls exactly this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages the tests drive for real: a PostgreSQL server for the catalog
+# suite. Installed with apt when missing (as root, or through passwordless sudo).
+missing=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if ((${#missing[@]})); then
+    apt=(apt-get)
+    [ "$(id -u)" = 0 ] || apt=(sudo -n apt-get)
+    echo "installing ${missing[*]} with apt-get" >&2
+    "${apt[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+
+# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+status=0
+python -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+    echo "pytest collected no tests" >&2
+    exit 1
+fi
+exit "$status"
