@@ -90,60 +90,68 @@ class Taxonomy:
     @classmethod
     def from_entries(cls, entries: Sequence[Entry], *, name: str) -> Taxonomy:
         """Validate entries (duplicates, unknown parents, cycles) and build."""
-        index: dict[str, int] = {}
-        for i, entry in enumerate(entries):
-            wnid = entry.synset.wnid
-            if wnid in index:
-                first = entries[index[wnid]]
-                raise TaxonomyFileError(
-                    entry.path,
-                    entry.line,
-                    f"duplicate synset id {wnid!r} (first defined at {first.path}:{first.line})",
-                    code="E_DUPLICATE_SYNSET",
-                )
-            index[wnid] = i
-        parents: list[tuple[int, ...]] = []
-        instance_edges: set[tuple[int, int]] = set()
-        for i, entry in enumerate(entries):
+        empty = cls([], [], frozenset(), [], [], [], name=name)
+        return empty.extended(entries, name=name)
+
+    def extended(self, synsets: Iterable[Synset | Entry], *, name: str | None = None) -> Taxonomy:
+        """A new taxonomy with extra synsets under existing (or other new) parents.
+
+        Ids must not collide with any synset already here; ``next_custom_id``
+        gives ids that cannot collide with WordNet's. Only the new synsets are
+        validated: existing ones gain children but never parents, so a cycle
+        can only run through new synsets.
+        """
+        new = [s if isinstance(s, Entry) else Entry(s, line=i) for i, s in enumerate(synsets, 1)]
+        base = len(self)
+        index = self._new_positions(new)
+        parents = [self._parents[v] for v in range(base)]
+        instance_edges = set(self._instance_edges)
+        for i, entry in enumerate(new, start=base):
             for parent in entry.synset.parents:
-                if parent not in index:
+                if parent not in self._index and parent not in index:
                     raise TaxonomyFileError(
                         entry.path,
                         entry.line,
                         f"synset {entry.synset.wnid!r} has unknown parent {parent!r}",
                         code="E_UNKNOWN_PARENT",
                     )
-            parents.append(tuple(dict.fromkeys(index[p] for p in entry.synset.parents)))
-            instance_edges.update((i, index[p]) for p in entry.synset.instance_hypernyms)
-        _check_acyclic(entries, parents)
-        s = [e.synset for e in entries]
-        return cls(
-            [x.wnid for x in s],
+            node = {p: self._index.get(p, index.get(p, -1)) for p in entry.synset.parents}
+            parents.append(tuple(dict.fromkeys(node.values())))
+            instance_edges.update((i, node[p]) for p in entry.synset.instance_hypernyms)
+        _check_acyclic(new, [tuple(p - base for p in ps if p >= base) for ps in parents[base:]])
+        added = [e.synset for e in new]
+        senses = None
+        if self._sense_lines is not None:
+            senses = [*self._sense_lines, *("\t".join("1" * len(x.lemmas)) for x in added)]
+        return Taxonomy(
+            [*self._wnids, *(x.wnid for x in added)],
             parents,
             frozenset(instance_edges),
-            ["\t".join(x.lemmas) for x in s],
-            [x.gloss for x in s],
-            [x.lexname for x in s],
-            name=name,
+            [*self._lemma_lines, *("\t".join(x.lemmas) for x in added)],
+            [*self._glosses, *(x.gloss for x in added)],
+            [*self._lexnames, *(x.lexname for x in added)],
+            name=name or f"{self.name}+custom",
+            senses=senses,
         )
 
-    def extended(self, synsets: Iterable[Synset | Entry], *, name: str | None = None) -> Taxonomy:
-        """A new taxonomy with extra synsets under existing (or other new) parents.
-
-        Ids must not collide with any synset already here; ``next_custom_id``
-        gives ids that cannot collide with WordNet's.
-        """
-        new = [s if isinstance(s, Entry) else Entry(s, line=i) for i, s in enumerate(synsets, 1)]
-        for entry in new:
-            if entry.synset.wnid in self._index:
+    def _new_positions(self, new: Sequence[Entry]) -> dict[str, int]:
+        """Positions for new entries after the existing synsets; refuses any repeated id."""
+        index: dict[str, int] = {}
+        for i, entry in enumerate(new):
+            wnid = entry.synset.wnid
+            first = None
+            if wnid in index:
+                first = new[index[wnid] - len(self)]
+            if wnid in self._index or first is not None:
+                where = f"first defined at {first.path}:{first.line}" if first else self.name
                 raise TaxonomyFileError(
                     entry.path,
                     entry.line,
-                    f"synset id {entry.synset.wnid!r} already exists in {self.name}",
+                    f"duplicate synset id {wnid!r} (already in {where})",
                     code="E_DUPLICATE_SYNSET",
                 )
-        base = [Entry(self._synset(i), path=self.name) for i in range(len(self))]
-        return Taxonomy.from_entries(base + new, name=name or f"{self.name}+custom")
+            index[wnid] = len(self) + i
+        return index
 
     def next_custom_id(self, start: int = 1) -> str:
         """The first free custom id ``c%08d`` (the ``c`` prefix never occurs in WordNet)."""
