@@ -21,8 +21,10 @@ Every problem (duplicate ids, unknown parents, cycles, malformed lines) is a
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,22 +72,21 @@ def load_imagenet_words(
 def load_taxonomy_file(path: str | Path) -> Taxonomy:
     """Read the YAML/JSON taxonomy format described in this module's docstring."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     data = _parse(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("synsets"), list):
         raise TaxonomyFileError(
             str(path), 1, "expected a mapping with a 'synsets' list", code="E_PARSE"
         )
-    lines = _item_lines(text, len(data["synsets"]))
+    lines = _item_lines(path, text, len(data["synsets"]))
     base = _base(path, data.get("extends"))
     name = str(data.get("name") or path.stem)
-    entries: list[Entry] = []
-    next_id = base.next_custom_id() if base is not None else "c00000001"
-    for item, line in zip(data["synsets"], lines, strict=True):
-        entry = _entry(path, line, item, next_id)
-        if entry.synset.wnid == next_id:
-            next_id = f"c{int(next_id[1:]) + 1:08d}"
-        entries.append(entry)
+    given = {
+        str(item["id"]) for item in data["synsets"] if isinstance(item, dict) and item.get("id")
+    }
+    free_ids = _free_ids(base, given)
+    items = zip(data["synsets"], lines, strict=True)
+    entries = [_entry(path, line, item, free_ids) for item, line in items]
     if base is not None:
         return base.extended(entries, name=name)
     return Taxonomy.from_entries(entries, name=name)
@@ -94,21 +95,31 @@ def load_taxonomy_file(path: str | Path) -> Taxonomy:
 # ------------------------------------------------------------------ helpers
 
 
-def _lines(path: Path) -> list[tuple[int, list[str]]]:
+def _read_text(path: Path) -> str:
     try:
-        raw = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TaxonomyFileError(str(path), None, f"cannot read: {exc}", code="E_READ") from exc
+
+
+def _lines(path: Path) -> list[tuple[int, list[str]]]:
+    raw = _read_text(path)
     return [(n, line.split()) for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
+
+
+def _free_ids(base: Taxonomy | None, taken: set[str]) -> Iterator[str]:
+    """Custom ids ``c%08d`` in order, skipping any used by the base or given in the file."""
+    start = int(base.next_custom_id()[1:]) if base is not None else 1
+    for n in itertools.count(start):
+        candidate = f"c{n:08d}"
+        if candidate not in taken and (base is None or candidate not in base):
+            yield candidate
 
 
 def _read_tab_file(path: Path, what: str) -> dict[str, tuple[str, int]]:
     """``wnid<TAB>text`` lines as {wnid: (text, line)}, rejecting duplicates."""
     out: dict[str, tuple[str, int]] = {}
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TaxonomyFileError(str(path), None, f"cannot read: {exc}", code="E_READ") from exc
+    raw = _read_text(path)
     for line_no, line in enumerate(raw.splitlines(), 1):
         if not line.strip():
             continue
@@ -145,15 +156,30 @@ def _parse(path: Path, text: str) -> Any:
         raise TaxonomyFileError(str(path), line, f"invalid YAML: {exc}", code="E_PARSE") from exc
 
 
-def _item_lines(text: str, count: int) -> list[int | None]:
-    """Line of each item of the top-level ``synsets`` list (None where unknown)."""
+def _item_lines(path: Path, text: str, count: int) -> list[int | None]:
+    """Line of each item of the top-level ``synsets`` list (None where unknown).
+
+    JSON is read by PyYAML's composer for its line marks; raw tabs, which YAML
+    forbids as indentation, can only be whitespace in valid JSON, so they
+    become spaces first (line numbers are unchanged).
+    """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:  # valid JSON that PyYAML dislikes (tabs): no line numbers
+        root = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
         return [None] * count
-    for key, value in getattr(root, "value", []):
-        if getattr(key, "value", None) == "synsets" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
+    found = [
+        (key, value)
+        for key, value in getattr(root, "value", [])
+        if getattr(key, "value", None) == "synsets"
+    ]
+    if len(found) > 1:  # json and PyYAML would silently keep the last one
+        raise TaxonomyFileError(
+            str(path), found[1][0].start_mark.line + 1, "'synsets' given twice", code="E_PARSE"
+        )
+    if found and isinstance(found[0][1], yaml.SequenceNode):
+        lines = [item.start_mark.line + 1 for item in found[0][1].value]
+        if len(lines) == count:
+            return lines
     return [None] * count
 
 
@@ -167,7 +193,7 @@ def _base(path: Path, extends: object) -> Taxonomy | None:
     return Taxonomy.wordnet()
 
 
-def _entry(path: Path, line: int | None, item: object, free_id: str) -> Entry:
+def _entry(path: Path, line: int | None, item: object, free_ids: Iterator[str]) -> Entry:
     if not isinstance(item, dict):
         raise TaxonomyFileError(str(path), line, "each synset must be a mapping", code="E_PARSE")
     lemmas = item.get("lemmas") or ([item["name"]] if item.get("name") else None)
@@ -178,8 +204,9 @@ def _entry(path: Path, line: int | None, item: object, free_id: str) -> Entry:
         parents = [parents]
     if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
         raise TaxonomyFileError(str(path), line, "'parents' must be a list of ids", code="E_PARSE")
-    wnid = str(item.get("id") or free_id)
-    synset = Synset(
-        wnid, tuple(x.replace(" ", "_") for x in lemmas), str(item.get("gloss", "")), tuple(parents)
-    )
+    wnid = str(item["id"]) if item.get("id") else next(free_ids)
+    gloss = item.get("gloss") or ""
+    if not isinstance(gloss, str):
+        raise TaxonomyFileError(str(path), line, "'gloss' must be text", code="E_PARSE")
+    synset = Synset(wnid, tuple(x.replace(" ", "_") for x in lemmas), gloss, tuple(parents))
     return Entry(synset, str(path), line)

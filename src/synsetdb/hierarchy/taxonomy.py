@@ -122,7 +122,7 @@ class Taxonomy:
         added = [e.synset for e in new]
         senses = None
         if self._sense_lines is not None:
-            senses = [*self._sense_lines, *("\t".join("1" * len(x.lemmas)) for x in added)]
+            senses = [*self._sense_lines, *("\t".join(["1"] * len(x.lemmas)) for x in added)]
         return Taxonomy(
             [*self._wnids, *(x.wnid for x in added)],
             parents,
@@ -143,11 +143,13 @@ class Taxonomy:
             if wnid in index:
                 first = new[index[wnid] - len(self)]
             if wnid in self._index or first is not None:
-                where = f"first defined at {first.path}:{first.line}" if first else self.name
+                where = (
+                    f"first defined at {first.path}:{first.line}" if first else f"in {self.name}"
+                )
                 raise TaxonomyFileError(
                     entry.path,
                     entry.line,
-                    f"duplicate synset id {wnid!r} (already in {where})",
+                    f"duplicate synset id {wnid!r} ({where})",
                     code="E_DUPLICATE_SYNSET",
                 )
             index[wnid] = len(self) + i
@@ -183,10 +185,13 @@ class Taxonomy:
                 above = (self._closure[v] & nodes) - {v}
                 ps = sorted(_graph.minimal(above, self._closure))
             parents.append(tuple(position[p] for p in ps))
+        # An instance (a synset with only @i parents, e.g. Mark Twain) stays an
+        # instance of whichever ancestors it is linked to in the subset.
         instance = frozenset(
-            (position[c], position[p])
-            for c, p in self._instance_edges
-            if c in position and p in position
+            (position[v], p)
+            for v in keep
+            for p in parents[position[v]]
+            if (v, keep[p]) in self._instance_edges or self._is_instance(v)
         )
         return Taxonomy(
             [self._wnids[v] for v in keep],
@@ -362,6 +367,10 @@ class Taxonomy:
     def _wnids_list(self, nodes: Iterable[int]) -> list[str]:
         return [self._wnids[v] for v in nodes]
 
+    def _is_instance(self, v: int) -> bool:
+        parents = self._parents[v]
+        return bool(parents) and all((v, p) in self._instance_edges for p in parents)
+
     def _synset(self, v: int) -> Synset:
         line = self._lemma_lines[v]
         parents = self._parents[v]
@@ -418,7 +427,9 @@ class Taxonomy:
     def _search_index(self) -> SearchIndex:
         senses = None
         if self._sense_lines is not None:
-            senses = [[int(s) for s in line.split("\t")] for line in self._sense_lines]
+            senses = [
+                [int(s) for s in line.split("\t")] if line else [] for line in self._sense_lines
+            ]
         lemmas = [line.split("\t") if line else [] for line in self._lemma_lines]
         return SearchIndex(lemmas, self._glosses, senses)
 
