@@ -137,6 +137,44 @@ def test_lca_is_a_common_ancestor(wordnet: Taxonomy, pairs: list[tuple[str, str]
         assert wordnet.is_a(a, lca) and wordnet.is_a(b, lca), (a, b)
 
 
+def test_lca_many_equals_lca(wordnet: Taxonomy, pairs: list[tuple[str, str]]) -> None:
+    left, right = [a for a, _ in pairs], [b for _, b in pairs]
+    assert wordnet.lca_many(left, right) == [wordnet.lca(a, b) for a, b in pairs]
+    assert wordnet.lca_many([DOG, DOG], [CAT, DOG]) == [CARNIVORE, DOG]
+    assert wordnet.lca_many([], []) == []
+
+
+def test_lca_many_crosses_chunk_boundaries(wordnet: Taxonomy) -> None:
+    rng = random.Random(11)
+    left = rng.choices(wordnet.wnids, k=70_000)  # more than one 65,536-pair chunk
+    right = rng.choices(wordnet.wnids, k=70_000)
+    got = wordnet.lca_many(left, right)
+    for i in (0, 65_535, 65_536, 69_999):
+        assert got[i] == wordnet.lca(left[i], right[i])
+
+
+def test_lca_many_rejects_bad_input(wordnet: Taxonomy) -> None:
+    with pytest.raises(ValueError, match="equal lengths"):
+        wordnet.lca_many([DOG], [])
+    with pytest.raises(UnknownSynsetError) as info:
+        wordnet.lca_many([DOG, "n02084072"], [CAT, CAT])
+    assert info.value.wnid == "n02084072"
+
+
+def test_lca_of_separate_roots_is_an_error() -> None:
+    from synsetdb.errors import TaxonomyError
+    from synsetdb.hierarchy import Synset
+
+    forest = Taxonomy.from_synsets([Synset("c00000001", ("a",)), Synset("c00000002", ("b",))])
+    for call in (
+        lambda: forest.lca("c00000001", "c00000002"),
+        lambda: forest.lca_many(["c00000001"], ["c00000002"]),
+    ):
+        with pytest.raises(TaxonomyError) as info:
+            call()
+        assert info.value.code == "E_NO_COMMON_ANCESTOR"
+
+
 # ------------------------------------------------------------------ depth and height
 
 

@@ -118,26 +118,31 @@ def descendants(children: Adjacency, start: int) -> list[int]:
     return out
 
 
-def ancestor_closure(parents: Adjacency, order: Sequence[int]) -> list[frozenset[int]]:
-    """For each node, the set of itself and all its ancestors."""
+def ancestor_closure(
+    parents: Adjacency, order: Sequence[int], label: Sequence[int]
+) -> list[frozenset[int]]:
+    """For each node, the labels of itself and all its ancestors (``label[v]`` names v)."""
     closure: list[frozenset[int]] = [frozenset()] * len(parents)
     for v in order:
         ps = parents[v]
         if not ps:
-            closure[v] = frozenset((v,))
+            closure[v] = frozenset((label[v],))
         elif len(ps) == 1:
-            closure[v] = closure[ps[0]] | {v}
+            closure[v] = closure[ps[0]] | {label[v]}
         else:
-            closure[v] = frozenset((v,)).union(*(closure[p] for p in ps))
+            closure[v] = frozenset((label[v],)).union(*(closure[p] for p in ps))
     return closure
 
 
-def minimal(nodes: frozenset[int] | set[int], closure: Sequence[frozenset[int]]) -> set[int]:
-    """The members of ``nodes`` that are not a proper ancestor of another member."""
+def minimal(labels: frozenset[int] | set[int], closure: Sequence[frozenset[int]]) -> set[int]:
+    """The members of ``labels`` that are not a proper ancestor of another member.
+
+    ``closure[x]`` is the closure of the node labelled ``x``, in labels.
+    """
     above: set[int] = set()
-    for v in nodes:
-        above.update(closure[v] - {v})
-    return set(nodes) - above
+    for x in labels:
+        above.update(closure[x] - {x})
+    return set(labels) - above
 
 
 def paths_up(parents: Adjacency, start: int) -> list[tuple[int, ...]]:

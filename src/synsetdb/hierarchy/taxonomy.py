@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from ..errors import TaxonomyError, TaxonomyFileError, UnknownSynsetError
 from . import _graph
@@ -16,6 +17,7 @@ from .synset import Depth, Synset, is_wordnet_id
 __all__ = ["Entry", "Taxonomy"]
 
 ENTITY = "n00001740"
+_LCA_CHUNK = 1 << 16  # pairs per NumPy pass in lca_many: ~10 MB of temporaries
 _CUSTOM_ID = re.compile(r"^c(\d{8})$")
 
 
@@ -174,16 +176,18 @@ class Taxonomy:
         """
         nodes = {self._node(w) for w in wnids}
         if keep_ancestors:
-            nodes = set().union(*(self._closure[v] for v in nodes)) if nodes else set()
+            nodes = {self._by_rank[r] for v in nodes for r in self._closure[v]}
         keep = sorted(nodes)
         position = {v: i for i, v in enumerate(keep)}
+        kept_ranks = {self._rank[v] for v in keep}
         parents: list[tuple[int, ...]] = []
         for v in keep:
             if keep_ancestors:
                 ps = [p for p in self._parents[v] if p in position]
             else:
-                above = (self._closure[v] & nodes) - {v}
-                ps = sorted(_graph.minimal(above, self._closure))
+                above = (self._closure[v] & kept_ranks) - {self._rank[v]}
+                lowest = _graph.minimal(above, self._closure_by_rank)
+                ps = sorted(self._by_rank[r] for r in lowest)
             parents.append(tuple(position[p] for p in ps))
         # An instance (a synset with only @i parents, e.g. Mark Twain) stays an
         # instance of whichever ancestors it is linked to in the subset.
@@ -269,8 +273,9 @@ class Taxonomy:
     def ancestors(self, wnid: str, *, include_self: bool = False) -> list[str]:
         """All ancestors, nearest first (by longest depth, deepest first; ties by wnid)."""
         v = self._node(wnid)
-        order = self._ancestor_order[v]
-        return [self._wnids[a] for a in order if include_self or a != v]
+        own = self._rank[v]
+        ranks = sorted(self._closure[v])  # rank order is nearest-first order
+        return [self._wnid_by_rank[r] for r in ranks if include_self or r != own]
 
     def descendants(self, wnid: str, *, include_self: bool = False) -> list[str]:
         """All descendants, breadth-first from ``wnid``, each once."""
@@ -280,7 +285,7 @@ class Taxonomy:
 
     def is_a(self, wnid: str, ancestor: str) -> bool:
         """True when ``ancestor`` is ``wnid`` itself or one of its ancestors."""
-        return self._node(ancestor) in self._closure[self._node(wnid)]
+        return self._rank[self._node(ancestor)] in self._closure[self._node(wnid)]
 
     def depth(self, wnid: str) -> Depth:
         """Edges from ``wnid`` up to a root, along the shortest and the longest path."""
@@ -300,8 +305,8 @@ class Taxonomy:
         """All lowest common ancestors: common ancestors (or selves) with no common
         descendant among them, deepest first (the order ``lca`` chooses by)."""
         common = self._closure[self._node(a)] & self._closure[self._node(b)]
-        lowest = _graph.minimal(common, self._closure)
-        return [self._wnids[v] for v in sorted(lowest, key=self._rank.__getitem__)]
+        lowest = _graph.minimal(common, self._closure_by_rank)
+        return [self._wnid_by_rank[r] for r in sorted(lowest)]
 
     def lca(self, a: str, b: str) -> str:
         """The lowest common ancestor, chosen deterministically.
@@ -313,12 +318,56 @@ class Taxonomy:
         Raises:
             TaxonomyError: ``E_NO_COMMON_ANCESTOR`` when the two share no root.
         """
-        va, vb = self._node(a), self._node(b)
-        other = self._closure[vb]
-        for v in self._ancestor_order[va]:
-            if v in other:
-                return self._wnids[v]
-        raise TaxonomyError(f"{a} and {b} have no common ancestor", code="E_NO_COMMON_ANCESTOR")
+        # The closure holds ranks (positions in that preference order), so the
+        # answer is the smallest shared rank: one C-level intersection and min.
+        closure = self._closure
+        try:
+            common = closure[self._index[a]] & closure[self._index[b]]
+        except KeyError:
+            common = closure[self._node(a)] & closure[self._node(b)]  # raises with suggestions
+        if not common:
+            raise TaxonomyError(f"{a} and {b} have no common ancestor", code="E_NO_COMMON_ANCESTOR")
+        return self._wnid_by_rank[min(common)]
+
+    def lca_many(self, a: Sequence[str], b: Sequence[str]) -> list[str]:
+        """``[lca(x, y) for x, y in zip(a, b)]``, vectorised with NumPy.
+
+        For evaluation-sized batches (a confusion matrix, every top-k pair of a
+        validation set): each node's ancestor ranks are stored sorted, so the
+        lowest common ancestor is the first rank two lists share, found by a
+        merge that advances all pairs at once, one NumPy step per ancestor.
+        Pairs go through in chunks, so memory stays bounded for any batch.
+        """
+        if len(a) != len(b):
+            raise ValueError(f"lca_many needs equal lengths, got {len(a)} and {len(b)}")
+        wnid_by_rank = self._wnid_by_rank
+        out: list[str] = []
+        for start in range(0, len(a), _LCA_CHUNK):
+            left, right = a[start : start + _LCA_CHUNK], b[start : start + _LCA_CHUNK]
+            ranks = self._lca_ranks(self._node_array(left), self._node_array(right))
+            if (ranks < 0).any():
+                i = int((ranks < 0).argmax())
+                self.lca(left[i], right[i])  # raises E_NO_COMMON_ANCESTOR for that pair
+            out.extend(wnid_by_rank[r] for r in ranks.tolist())
+        return out
+
+    def _lca_ranks(self, ia: Any, ib: Any) -> Any:
+        """The smallest shared closure rank per pair of nodes (-1 where none)."""
+        import numpy as np
+
+        ptr, ranks = self._closure_csr
+        pa, pb, ea, eb = ptr[ia], ptr[ib], ptr[ia + 1], ptr[ib + 1]
+        found = np.full(len(ia), -1, dtype=np.int64)
+        active = np.arange(len(ia))
+        while active.size:
+            ra, rb = ranks[pa[active]], ranks[pb[active]]
+            same = ra == rb
+            found[active[same]] = ra[same]
+            pa[active[ra < rb]] += 1
+            pb[active[ra > rb]] += 1
+            still_open = ~same & (pa[active] < ea[active]) & (pb[active] < eb[active])
+            active = active[still_open]
+        return found
 
     # ----------------------------------------------------------------- bulk views
 
@@ -335,8 +384,8 @@ class Taxonomy:
     def closure_pairs(self) -> Iterator[tuple[str, str]]:
         """Every ``(ancestor, descendant)`` pair, including each synset with itself."""
         for v, above in enumerate(self._closure):
-            for a in above:
-                yield self._wnids[a], self._wnids[v]
+            for r in above:
+                yield self._wnid_by_rank[r], self._wnids[v]
 
     @cached_property
     def fingerprint(self) -> str:
@@ -406,22 +455,53 @@ class Taxonomy:
 
     @cached_property
     def _closure(self) -> list[frozenset[int]]:
-        return _graph.ancestor_closure(self._parents, self._order)
+        """For each node, the *ranks* of itself and all its ancestors."""
+        return _graph.ancestor_closure(self._parents, self._order, self._rank)
+
+    @cached_property
+    def _by_rank(self) -> list[int]:
+        """Nodes in LCA preference order: longest depth first (deepest), then wnid."""
+        longest = self._depths[1]
+        return sorted(range(len(self)), key=lambda v: (-longest[v], self._wnids[v]))
 
     @cached_property
     def _rank(self) -> list[int]:
-        """Each node's position in LCA preference order: longest depth desc, then wnid."""
-        longest = self._depths[1]
-        by_preference = sorted(range(len(self)), key=lambda v: (-longest[v], self._wnids[v]))
+        """Each node's position in ``_by_rank``."""
         rank = [0] * len(self)
-        for position, v in enumerate(by_preference):
+        for position, v in enumerate(self._by_rank):
             rank[v] = position
         return rank
 
     @cached_property
-    def _ancestor_order(self) -> list[tuple[int, ...]]:
-        rank = self._rank
-        return [tuple(sorted(c, key=rank.__getitem__)) for c in self._closure]
+    def _wnid_by_rank(self) -> list[str]:
+        return [self._wnids[v] for v in self._by_rank]
+
+    @cached_property
+    def _closure_csr(self) -> tuple[Any, Any]:
+        """Each node's closure as sorted ranks, packed: (indptr, ranks) NumPy arrays."""
+        import numpy as np
+
+        sizes = np.fromiter((len(c) for c in self._closure), dtype=np.int64, count=len(self))
+        ptr = np.zeros(len(self) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=ptr[1:])
+        flat = np.fromiter(
+            (r for c in self._closure for r in sorted(c)), dtype=np.int64, count=int(ptr[-1])
+        )
+        return ptr, flat
+
+    def _node_array(self, wnids: Sequence[str]) -> Any:
+        import numpy as np
+
+        try:
+            return np.fromiter(map(self._index.__getitem__, wnids), np.int64, count=len(wnids))
+        except KeyError:
+            for w in wnids:
+                self._node(w)  # raises UnknownSynsetError with suggestions
+            raise
+
+    @cached_property
+    def _closure_by_rank(self) -> list[frozenset[int]]:
+        return [self._closure[v] for v in self._by_rank]
 
     @cached_property
     def _search_index(self) -> SearchIndex:

@@ -1,0 +1,76 @@
+"""Stdlib-only helpers shared by the taxonomy benchmark and its two worker processes.
+
+The nltk worker runs in a throwaway virtualenv without synsetdb or numpy, so
+nothing here may import either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import resource
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+ENTITY = "n00001740"
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr, so that stdout holds only results."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def random_pairs(wnids: Sequence[str], count: int, seed: int) -> tuple[list[str], list[str]]:
+    """``count`` seeded random (a, b) pairs drawn from ``wnids``, as two lists.
+
+    Draws are interleaved, so the first k pairs do not depend on ``count``: the
+    orchestrator asks for 100,000 and gets exactly the first 100,000 of the
+    worker's 1,000,000. The lists hold references to the strings in ``wnids``,
+    which keeps a million pairs at 16 MB.
+    """
+    draws = random.Random(seed).choices(wnids, k=2 * count)
+    return draws[0::2], draws[1::2]
+
+
+def digest(wnids: Iterable[str]) -> str:
+    """A short fingerprint of a set of wnids, independent of order."""
+    return hashlib.sha256("\n".join(sorted(wnids)).encode()).hexdigest()[:16]
+
+
+def _status_kib(field: str) -> int | None:
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return None
+
+
+def rss_mb() -> float | None:
+    """Current resident set size in MB (10^6 bytes); None where /proc is missing."""
+    kib = _status_kib("VmRSS")
+    return None if kib is None else kib * 1024 / 1e6
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (10^6 bytes)."""
+    kib = _status_kib("VmHWM")
+    if kib is None:  # macOS: ru_maxrss is in bytes there (KiB on Linux, handled above)
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    return kib * 1024 / 1e6
+
+
+def read_request() -> dict[str, Any]:
+    """The worker's parameters: one JSON object on stdin."""
+    request: dict[str, Any] = json.load(sys.stdin)
+    return request
+
+
+def write_result(result: dict[str, Any]) -> None:
+    """The worker's answer: one JSON object on stdout."""
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
