@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Adjacency(Protocol):
@@ -156,3 +156,38 @@ def paths_up(parents: Adjacency, start: int) -> list[tuple[int, ...]]:
             paths.append(path)
         stack.extend((*path, p) for p in reversed(ps))
     return paths
+
+
+def pack_sorted(sets: Sequence[frozenset[int]]) -> tuple[Any, Any]:
+    """Integer sets as NumPy CSR arrays ``(indptr, values)``, each row sorted ascending."""
+    import numpy as np
+
+    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    indptr = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=indptr[1:])
+    values = np.fromiter((x for s in sets for x in sorted(s)), np.int64, count=int(indptr[-1]))
+    return indptr, values
+
+
+def smallest_shared(indptr: Any, values: Any, rows_a: Any, rows_b: Any) -> Any:
+    """For each pair of rows of a sorted CSR, the smallest value both hold (-1 if none).
+
+    A merge of the two sorted rows, run for all pairs at once: each NumPy step
+    advances every open pair's smaller pointer, and pairs drop out on a match
+    or at the end of a row.
+    """
+    import numpy as np
+
+    pa, pb = indptr[rows_a], indptr[rows_b]
+    ea, eb = indptr[rows_a + 1], indptr[rows_b + 1]
+    found = np.full(len(rows_a), -1, dtype=np.int64)
+    active = np.arange(len(rows_a))
+    while active.size:
+        va, vb = values[pa[active]], values[pb[active]]
+        same = va == vb
+        found[active[same]] = va[same]
+        pa[active[va < vb]] += 1
+        pb[active[va > vb]] += 1
+        still_open = ~same & (pa[active] < ea[active]) & (pb[active] < eb[active])
+        active = active[still_open]
+    return found

@@ -344,30 +344,15 @@ class Taxonomy:
         out: list[str] = []
         for start in range(0, len(a), _LCA_CHUNK):
             left, right = a[start : start + _LCA_CHUNK], b[start : start + _LCA_CHUNK]
-            ranks = self._lca_ranks(self._node_array(left), self._node_array(right))
+            ptr, flat = self._closure_csr
+            ranks = _graph.smallest_shared(
+                ptr, flat, self._node_array(left), self._node_array(right)
+            )
             if (ranks < 0).any():
                 i = int((ranks < 0).argmax())
                 self.lca(left[i], right[i])  # raises E_NO_COMMON_ANCESTOR for that pair
             out.extend(wnid_by_rank[r] for r in ranks.tolist())
         return out
-
-    def _lca_ranks(self, ia: Any, ib: Any) -> Any:
-        """The smallest shared closure rank per pair of nodes (-1 where none)."""
-        import numpy as np
-
-        ptr, ranks = self._closure_csr
-        pa, pb, ea, eb = ptr[ia], ptr[ib], ptr[ia + 1], ptr[ib + 1]
-        found = np.full(len(ia), -1, dtype=np.int64)
-        active = np.arange(len(ia))
-        while active.size:
-            ra, rb = ranks[pa[active]], ranks[pb[active]]
-            same = ra == rb
-            found[active[same]] = ra[same]
-            pa[active[ra < rb]] += 1
-            pb[active[ra > rb]] += 1
-            still_open = ~same & (pa[active] < ea[active]) & (pb[active] < eb[active])
-            active = active[still_open]
-        return found
 
     # ----------------------------------------------------------------- bulk views
 
@@ -478,16 +463,7 @@ class Taxonomy:
 
     @cached_property
     def _closure_csr(self) -> tuple[Any, Any]:
-        """Each node's closure as sorted ranks, packed: (indptr, ranks) NumPy arrays."""
-        import numpy as np
-
-        sizes = np.fromiter((len(c) for c in self._closure), dtype=np.int64, count=len(self))
-        ptr = np.zeros(len(self) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=ptr[1:])
-        flat = np.fromiter(
-            (r for c in self._closure for r in sorted(c)), dtype=np.int64, count=int(ptr[-1])
-        )
-        return ptr, flat
+        return _graph.pack_sorted(self._closure)
 
     def _node_array(self, wnids: Sequence[str]) -> Any:
         import numpy as np
