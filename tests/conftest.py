@@ -13,7 +13,12 @@ from sqlalchemy import create_engine, text
 
 from synsetdb.catalog import Catalog
 from synsetdb.hierarchy import Taxonomy
-from tests.fixtures.postgres import PostgresServer, PostgresUnavailable, running_postgres
+from tests.fixtures.postgres import (
+    PostgresServer,
+    PostgresUnavailable,
+    running_postgres,
+    service_unavailable,
+)
 
 # A few synsets across the 2009 subtrees; catalogs built on their induced
 # hierarchy load in milliseconds instead of the full 82,115-synset WordNet.
@@ -66,7 +71,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         with running_postgres() as server:
             yield server
     except PostgresUnavailable as exc:
-        pytest.skip(f"PostgreSQL could not start: {exc}")
+        service_unavailable(f"PostgreSQL could not start: {exc}")
 
 
 @pytest.fixture

@@ -5,9 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages the tests drive for real: a PostgreSQL server for the catalog
-# suite. Installed with apt when missing (as root, or through passwordless sudo).
+# suite, and Debian's WordNet 3.0 dict files (the bundled data is rebuilt from
+# them and the taxonomy bench's nltk reads them). Installed with apt when missing
+# (as root, or through passwordless sudo).
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
 if ((${#missing[@]})); then
     apt=(apt-get)
     [ "$(id -u)" = 0 ] || apt=(sudo -n apt-get)
@@ -17,6 +20,13 @@ if ((${#missing[@]})); then
 fi
 
 python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+
+# The taxonomy bench compares against nltk in its own virtualenv; make it (and
+# nltk's copy of the dict files) now, so no test downloads anything.
+python bench/taxonomy.py --prepare --wordnet-source debian
+
+# Here a component that cannot start (PostgreSQL, …) fails its tests instead of skipping them.
+export SYNSETDB_TEST_REQUIRE_SERVICES=1
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 status=0

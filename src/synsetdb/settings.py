@@ -15,7 +15,15 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["ENVIRONMENT", "PROJECT_FILE", "Settings", "load_settings"]
+__all__ = [
+    "ENVIRONMENT",
+    "LOG_LEVELS",
+    "PROJECT_FILE",
+    "Settings",
+    "env_log_level",
+    "env_project_dir",
+    "load_settings",
+]
 
 PROJECT_FILE = "synsetdb.toml"
 
@@ -31,6 +39,8 @@ DEFAULT_CATALOG_URL = "sqlite:///catalog.sqlite"
 DEFAULT_BLOB_URL = "blobs"
 DEFAULT_TAXONOMY = "wordnet-3.0"
 DEFAULT_LOG_LEVEL = "WARNING"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+WORDNET_SOURCES = ("wordnet-3.0", "wordnet")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +67,13 @@ class Settings:
             return self.blob_url
         return str(self.root / self.blob_url)
 
+    @property
+    def uses_wordnet(self) -> bool:
+        """True when the taxonomy is the bundled WordNet 3.0."""
+        return self.taxonomy in WORDNET_SOURCES
+
     def resolved_taxonomy(self) -> str:
-        if self.taxonomy in ("wordnet-3.0", "wordnet") or Path(self.taxonomy).is_absolute():
+        if self.uses_wordnet or Path(self.taxonomy).is_absolute():
             return self.taxonomy
         return str(self.root / self.taxonomy)
 
@@ -70,6 +85,29 @@ class Settings:
         }
 
 
+def env_project_dir(environ: Mapping[str, str] | None = None) -> str | None:
+    """``SYNSETDB_PROJECT``: the project directory to use instead of searching (None if unset)."""
+    env = os.environ if environ is None else environ
+    return env.get("SYNSETDB_PROJECT") or None
+
+
+def env_log_level(environ: Mapping[str, str] | None = None) -> str:
+    """``SYNSETDB_LOG_LEVEL``, upper-cased and checked (``ConfigError`` for an unknown level)."""
+    env = os.environ if environ is None else environ
+    return _log_level(env.get("SYNSETDB_LOG_LEVEL") or DEFAULT_LOG_LEVEL)
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(
+            f"SYNSETDB_LOG_LEVEL={value!r} is not a logging level; "
+            f"use one of {', '.join(LOG_LEVELS)}",
+            code="E_CONFIG",
+        )
+    return level
+
+
 def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Read ``root/synsetdb.toml`` and apply ``SYNSETDB_*`` overrides."""
     env = os.environ if environ is None else environ
@@ -78,7 +116,7 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path} does not exist", code="E_NO_PROJECT") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}", code="E_CONFIG") from exc
     return Settings(
         root=root,
@@ -87,12 +125,17 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
         blob_url=env.get("SYNSETDB_BLOB_URL") or _get(data, path, "blobs", "url", DEFAULT_BLOB_URL),
         taxonomy=env.get("SYNSETDB_TAXONOMY")
         or _get(data, path, "taxonomy", "source", DEFAULT_TAXONOMY),
-        log_level=env.get("SYNSETDB_LOG_LEVEL") or DEFAULT_LOG_LEVEL,
+        log_level=env_log_level(env),
     )
 
 
 def _get(data: dict[str, Any], path: Path, section: str, key: str, default: str) -> str:
-    value = data.get(section, {}).get(key, default)
+    table = data.get(section, {})
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f'{path}: {section} must be a table ([{section}] with {key} = "…")', code="E_CONFIG"
+        )
+    value = table.get(key, default)
     if not isinstance(value, str):
         raise ConfigError(f"{path}: [{section}] {key} must be a string", code="E_CONFIG")
     return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from synsetdb.catalog import BlobStore, FsspecBlobStore, LocalBlobStore, blob_key, open_blob_store
-from synsetdb.errors import CatalogError, NotFoundError
+from synsetdb.errors import CatalogError, ConfigError, NotFoundError
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -103,3 +104,49 @@ def test_failed_put_file_keeps_existing_blobs(tmp_path: Path) -> None:
         store.put_file(tmp_path / "does-not-exist")
     assert store.get(kept, verify=True) == b"kept"
     assert list(store.keys()) == [kept]
+
+
+def test_put_file_never_reads_the_whole_file_at_once(
+    store: BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = bytes(range(256)) * 10_000
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+
+    def whole_file(self: Path) -> bytes:
+        raise AssertionError(f"read {self} whole instead of streaming it")
+
+    monkeypatch.setattr(Path, "read_bytes", whole_file)
+    key = store.put_file(path)
+    assert store.put_file(path) == key  # again: already stored, nothing left behind
+    monkeypatch.undo()
+    assert key == blob_key(data)
+    assert store.get(key, verify=True) == data
+    assert list(store.keys()) == [key]
+
+
+def test_fsspec_put_file_leaves_no_temporary_objects(tmp_path: Path) -> None:
+    url = f"memory://blobs-{uuid.uuid4().hex}"
+    store = FsspecBlobStore(url)
+    source = tmp_path / "f"
+    source.write_bytes(b"file blob")
+    for _ in range(2):
+        store.put_file(source)
+    with pytest.raises(FileNotFoundError):
+        store.put_file(tmp_path / "does-not-exist")
+    assert store.fs.find(f"{store.root}/tmp") == []
+    assert list(store.keys()) == [blob_key(b"file blob")]
+    store.fs.rm(url, recursive=True)
+
+
+def test_blob_urls_needing_a_missing_package_name_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "s3fs", None)  # as if not installed (import fails)
+    with pytest.raises(ConfigError) as info:
+        open_blob_store("s3://bucket/prefix")
+    assert info.value.code == "E_BLOB_DRIVER"
+    assert "synsetdb[s3]" in str(info.value)
+    with pytest.raises(ConfigError) as unknown:
+        open_blob_store("bogus://somewhere")
+    assert unknown.value.code == "E_BLOB_URL"

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from sqlalchemy import func, select
 
-from synsetdb.catalog import Catalog, ImageRecord, schema
+from synsetdb.catalog import Catalog, ImageRecord, migrate, schema
 from synsetdb.errors import CatalogError, UnknownSynsetError
 from synsetdb.hierarchy import Synset, Taxonomy
 
@@ -115,7 +115,7 @@ def test_stats_count_everything(catalog: Catalog, sample_taxonomy: Taxonomy) -> 
     assert stats.images == 2 and stats.image_bytes == 2468
     assert stats.synsets_with_images == 2
     assert stats.candidates == {"candidate": 1, "accepted": 1, "rejected": 0, "undecided": 0}
-    assert stats.schema_revision == "0001"
+    assert stats.schema_revision == migrate.head_revision()
     assert stats.to_dict()["taxonomy"] == sample_taxonomy.name
 
 
@@ -134,7 +134,11 @@ def test_bad_input_is_refused_with_a_code_and_keeps_what_was_stored(catalog: Cat
     assert missing.value.code == "E_INTEGRITY"
     with pytest.raises(CatalogError) as bad_size:
         catalog.add_image(ImageRecord("e" * 64, 0, 10, "PNG", 10, "e" * 64))
-    assert bad_size.value.code == "E_INTEGRITY"
+    assert bad_size.value.code == "E_BAD_RECORD"
+    with pytest.raises(CatalogError) as bad_id:
+        ImageRecord("not a sha256", 10, 10, "PNG", 10, "e" * 64)
+    assert bad_id.value.code == "E_BAD_RECORD"
+    assert ImageRecord("e" * 64, 1, 1, "PNG", 1, "e" * 64, phash=2**64 - 1).phash == -1
     assert catalog.images_under(DOG) == [kept.id]
     assert _count(catalog, schema.image) == 1
     assert _count(catalog, schema.candidate) == 1
@@ -187,3 +191,230 @@ def test_full_wordnet_loads_on_both_backends(catalog_url: str, wordnet: Taxonomy
     assert catalog.images_under(ENTITY) == [image.id]
     assert catalog.images_under("n01317541") == [image.id]  # domestic animal: the second parent
     catalog.close()
+
+
+# ------------------------------------------------------------------ concurrent writers
+
+
+def _add_the_same_rows(url: str, names: list[str], start_at: float) -> list[int]:
+    """One writer process: wait for the others, then add every image and its candidate."""
+    import time
+
+    catalog = Catalog.open(url)
+    time.sleep(max(0.0, start_at - time.time()))  # all writers start together
+    ids = []
+    for name in names:
+        record = _image(name)
+        catalog.add_image(record)
+        ids.append(catalog.add_candidate(record.id, DOG))
+    catalog.close()
+    return ids
+
+
+def test_concurrent_writers_adding_the_same_rows_all_succeed(catalog: Catalog) -> None:
+    """4 processes add the same 50 images and candidates: no error, one row each."""
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    url = catalog.engine.url.render_as_string(hide_password=False)
+    names = [f"shared {i}" for i in range(50)]
+    start_at = time.time() + 3.0  # after every worker has started and imported synsetdb
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_add_the_same_rows, url, names, start_at) for _ in range(4)]
+        results = [f.result(timeout=120) for f in futures]  # re-raises any worker's error
+    assert all(r == results[0] for r in results)  # every writer got the same candidate ids
+    assert len(set(results[0])) == 50
+    assert _count(catalog, schema.image) == 50
+    assert _count(catalog, schema.candidate) == 50
+
+
+# ------------------------------------------------------------------ taxonomy changes
+
+
+def test_changed_text_of_existing_synsets_is_updated(
+    catalog: Catalog, sample_taxonomy: Taxonomy
+) -> None:
+    dog = sample_taxonomy.get(DOG)
+    edited = Synset(DOG, ("hound", "dog"), "a loyal friend", dog.hypernyms, lexname="noun.pet")
+    others = [s for s in sample_taxonomy.synsets() if s.wnid != DOG]
+    result = catalog.load_taxonomy(Taxonomy.from_synsets([*others, edited], name="edited"))
+    assert result.synsets_updated == 1 and result.synsets_added == 0
+    s = schema.synset.c
+    with catalog.engine.connect() as conn:
+        row = conn.execute(select(s.name, s.lemmas, s.gloss, s.lexname).where(s.wnid == DOG)).one()
+    assert tuple(row) == ("hound", "hound\tdog", "a loyal friend", "noun.pet")
+    assert catalog.taxonomy_name() == "edited"
+
+
+def test_synsets_dropped_from_the_taxonomy_keep_their_row_and_images(
+    catalog: Catalog, sample_taxonomy: Taxonomy, caplog: pytest.LogCaptureFixture
+) -> None:
+    puppy = _image("puppy")
+    catalog.add_image(puppy)
+    catalog.add_candidate(puppy.id, DOG)
+    dog_id = catalog.synset_id(DOG)
+    without_dog = sample_taxonomy.restrict([w for w in sample_taxonomy if w != DOG])
+    with caplog.at_level("WARNING", logger="synsetdb.catalog"):
+        result = catalog.load_taxonomy(without_dog)
+    assert result.synsets_detached == 1
+    assert "1 synsets in the catalog are not in taxonomy" in caplog.text
+    assert catalog.synset_id(DOG) == dog_id
+    assert catalog.images_under(DOG) == [puppy.id]  # by its own wnid, through its closure row
+    assert catalog.images_under(MAMMAL) == []  # no longer under anything
+    assert catalog.image_counts([DOG, MAMMAL]) == {DOG: 1, MAMMAL: 0}
+    with catalog.engine.connect() as conn:
+        closure = schema.synset_closure.c
+        rows = conn.execute(
+            select(closure.ancestor_id).where(closure.descendant_id == dog_id)
+        ).all()
+    assert rows == [(dog_id,)]
+    back = catalog.load_taxonomy(sample_taxonomy)  # restoring it puts it back in the hierarchy
+    assert back.synsets_detached == 0
+    assert catalog.images_under(MAMMAL) == [puppy.id]
+
+
+def test_the_stored_fingerprint_names_the_loaded_taxonomy(
+    catalog: Catalog, sample_taxonomy: Taxonomy
+) -> None:
+    assert catalog.taxonomy_fingerprint() == sample_taxonomy.fingerprint
+
+
+# ------------------------------------------------------------------ bad records and URLs
+
+
+def test_values_the_database_cannot_store_are_bad_records(catalog: Catalog) -> None:
+    kept = _image("kept")
+    catalog.add_image(kept)
+    with pytest.raises(CatalogError) as info:
+        catalog.add_candidate(kept.id, DOG, provenance={"query": object()})
+    assert info.value.code == "E_BAD_RECORD"
+    assert "\n" not in str(info.value)
+    assert _count(catalog, schema.candidate) == 0
+
+
+@pytest.mark.postgres
+def test_out_of_range_values_on_postgres_are_one_line_bad_records(postgres_url: str) -> None:
+    catalog = Catalog.open(postgres_url, create=True)
+    try:
+        with pytest.raises(CatalogError) as info:
+            catalog.add_image(ImageRecord("d" * 64, 2**40, 10, "PNG", 10, "d" * 64))
+        assert info.value.code == "E_BAD_RECORD"
+        assert "out of range" in str(info.value) and "\n" not in str(info.value)
+        with pytest.raises(CatalogError) as too_long:
+            catalog.add_image(ImageRecord("d" * 64, 10, 10, "X" * 40, 10, "d" * 64))
+        assert too_long.value.code == "E_BAD_RECORD" and "\n" not in str(too_long.value)
+        assert _count(catalog, schema.image) == 0
+    finally:
+        catalog.close()
+
+
+def test_foreign_key_errors_are_one_line(catalog: Catalog) -> None:
+    with pytest.raises(CatalogError) as info:
+        catalog.add_candidate("f" * 64, CAT)
+    assert info.value.code == "E_INTEGRITY" and "\n" not in str(info.value)
+
+
+def test_unknown_driver_names_what_to_install() -> None:
+    with pytest.raises(CatalogError) as info:
+        Catalog.open("bogus://x", create=True)
+    assert info.value.code == "E_CATALOG_DRIVER"
+    assert "bogus" in str(info.value) and "synsetdb[postgres]" in str(info.value)
+
+
+def test_connect_errors_hide_the_password_and_keep_one_line() -> None:
+    with pytest.raises(CatalogError) as info:
+        Catalog.open("postgresql://nobody:hunter2@127.0.0.1:1/none", create=True)
+    message = str(info.value)
+    assert info.value.code == "E_CATALOG_CONNECT"
+    assert "hunter2" not in message and "nobody:***@127.0.0.1:1" in message
+    assert "\n" not in message
+
+
+def test_display_url_hides_passwords() -> None:
+    from synsetdb.catalog.catalog import display_url
+
+    assert display_url("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+    assert display_url("sqlite:////tmp/c.sqlite") == "sqlite:////tmp/c.sqlite"
+    assert display_url("s3://key:secret@bucket/x") == "s3://key:***@bucket/x"
+    assert display_url("/a/local/path") == "/a/local/path"
+
+
+def test_opening_a_missing_sqlite_catalog_does_not_create_it(tmp_path) -> None:
+    path = tmp_path / "nowhere" / "catalog.sqlite"
+    with pytest.raises(CatalogError) as info:
+        Catalog.open(f"sqlite:///{path}")
+    assert info.value.code == "E_NO_CATALOG"
+    assert str(path) in str(info.value) and "synsetdb init" in str(info.value)
+    assert not path.exists() and not path.parent.exists()
+
+
+def test_has_images(catalog: Catalog) -> None:
+    assert catalog.has_images() is False
+    catalog.add_image(_image("one"))
+    assert catalog.has_images() is True
+
+
+def test_unknown_wnid_in_the_catalog_suggests_close_ids(catalog: Catalog) -> None:
+    for typed in ("n2084071", "02084071", "n02084072", " n0208407"):
+        with pytest.raises(UnknownSynsetError) as info:
+            catalog.synset_id(typed)
+        assert info.value.suggestions[0] == DOG, typed
+        assert "n02084071 (dog)" in str(info.value)
+
+
+# ------------------------------------------------------------------ long IN lists
+
+
+@pytest.mark.slow
+def test_image_counts_for_more_synsets_than_a_statement_can_bind(catalog_url: str) -> None:
+    """psycopg binds at most 65,535 parameters a statement; the counts go in chunks."""
+    n = 70_001
+    root = Synset("c00000000", ("root",))
+    leaves = [Synset(f"c{i:08d}", (f"leaf_{i}",), "", ("c00000000",)) for i in range(1, n)]
+    flat = Taxonomy.from_synsets([root, *leaves], name="flat")
+    catalog = Catalog.open(catalog_url, create=True)
+    try:
+        catalog.load_taxonomy(flat)
+        image = _image("leaf")
+        catalog.add_image(image)
+        catalog.add_candidate(image.id, "c00070000")
+        counts = catalog.image_counts(list(flat))
+        assert len(counts) == n
+        assert counts["c00000000"] == 1 and counts["c00070000"] == 1
+        assert sum(counts.values()) == 2
+    finally:
+        catalog.close()
+
+
+@pytest.mark.slow
+def test_image_counts_over_all_of_wordnet(wordnet_project, wordnet: Taxonomy) -> None:
+    from synsetdb.catalog import Project
+
+    project = Project.open(wordnet_project)
+    image = _image("a dog")
+    project.catalog.add_image(image)
+    project.catalog.add_candidate(image.id, DOG)
+    counts = project.catalog.image_counts(wordnet.wnids)
+    project.close()
+    assert len(counts) == 82_115
+    assert sum(counts.values()) == len(wordnet.ancestors(DOG, include_self=True))
+
+
+# ------------------------------------------------------------------ test set-up
+
+
+def test_required_services_fail_instead_of_skipping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under tools/test.sh a PostgreSQL that cannot start fails the run; elsewhere it skips."""
+    from pathlib import Path
+
+    from tests.fixtures import postgres
+
+    monkeypatch.setattr(postgres, "REQUIRE_SERVICES", True)
+    with pytest.raises(pytest.fail.Exception, match="must not skip"):
+        postgres.service_unavailable("PostgreSQL could not start")
+    monkeypatch.setattr(postgres, "REQUIRE_SERVICES", False)
+    with pytest.raises(pytest.skip.Exception):
+        postgres.service_unavailable("PostgreSQL could not start")
+    script = (Path(__file__).parents[2] / "tools" / "test.sh").read_text()
+    assert "export SYNSETDB_TEST_REQUIRE_SERVICES=1" in script

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -24,11 +26,13 @@ def test_new_catalog_is_at_head_and_upgrade_is_idempotent(catalog_url: str) -> N
     Catalog.open(catalog_url, create=True).close()
     Catalog.open(catalog_url, create=True).close()
     engine = make_engine(catalog_url)
-    assert migrate.current_revision(engine) == migrate.head_revision() == "0001"
+    assert migrate.current_revision(engine) == migrate.head_revision() == "0002"
     engine.dispose()
 
 
 def test_opening_an_empty_database_without_create_is_a_schema_error(catalog_url: str) -> None:
+    if catalog_url.startswith("sqlite:///"):  # an existing but empty file, not a missing one
+        Path(catalog_url.removeprefix("sqlite:///")).touch()
     with pytest.raises(SchemaVersionError) as info:
         Catalog.open(catalog_url)
     assert info.value.code == "E_SCHEMA_VERSION"
@@ -44,4 +48,28 @@ def test_a_newer_schema_than_this_synsetdb_knows_is_refused(catalog_url: str) ->
         migrate.upgrade(engine)
     with pytest.raises(SchemaVersionError):
         Catalog.open(catalog_url)
+    engine.dispose()
+
+
+def test_upgrading_an_older_catalog_keeps_its_rows(catalog_url: str) -> None:
+    engine = make_engine(catalog_url)
+    migrate.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            schema.synset.insert().values(
+                id=1, wnid="n02084071", name="dog", lemmas="dog", gloss="", is_custom=False
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO image (id, width, height, format, byte_size, blob_key, created_at) "
+                "VALUES ('ab', 4, 3, 'PNG', 10, 'ab', CURRENT_TIMESTAMP)"
+            )
+        )
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT id, width, thumbnail_key FROM image")).one()
+        assert tuple(row) == ("ab", 4, None)
+        assert conn.execute(text("SELECT wnid FROM synset")).scalar_one() == "n02084071"
     engine.dispose()

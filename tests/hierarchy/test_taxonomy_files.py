@@ -435,3 +435,39 @@ def test_repeated_synsets_key(tmp_path: Path) -> None:
     path = write(tmp_path / "twice.json", text)
     with pytest.raises(TaxonomyFileError):
         load_taxonomy_file(path)
+
+
+# ------------------------------------------------------------------ ids and lemmas that would break
+
+
+def test_extending_wordnet_refuses_made_up_wordnet_shaped_ids(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "x.yaml",
+        "extends: wordnet-3.0\n"
+        "synsets:\n"
+        "  - {id: c00000001, lemmas: [fine], parents: [n02084071]}\n"
+        "  - {id: n99999999, lemmas: [robot dog], parents: [n02084071]}\n",
+    )
+    err = file_error(lambda: load_taxonomy_file(path), path, 4, "E_BAD_ID")
+    assert "c00000001" in str(err)  # says what to use instead
+    path.write_text(
+        "extends: wordnet-3.0\n"
+        "synsets:\n"
+        "  - {id: robo-1, lemmas: [robot dog], parents: [n02084071]}\n"
+    )
+    assert "robo-1" in load_taxonomy_file(path)  # any id that cannot collide is fine
+
+
+@pytest.mark.parametrize("lemma", ["tab\there", "line\nbreak"])
+def test_lemmas_with_tabs_or_line_breaks_are_refused(tmp_path: Path, lemma: str) -> None:
+    path = write(
+        tmp_path / "x.json",
+        json.dumps({"synsets": [{"id": "c00000001", "lemmas": ["ok", lemma]}]}),
+    )
+    file_error(lambda: load_taxonomy_file(path), path, 1, "E_PARSE")
+
+
+def test_words_txt_lemma_with_a_tab_is_refused(tmp_path: Path) -> None:
+    words = write(tmp_path / "words.txt", "n00000001\tanimal\nn00000002\tdog,\tcanine\there\n")
+    is_a = write(tmp_path / "is_a.txt", "n00000001 n00000002\n")
+    file_error(lambda: load_imagenet_words(words, is_a), words, 2, "E_PARSE")

@@ -394,3 +394,30 @@ def test_unknown_words_suggest_search_hits(wordnet: Taxonomy) -> None:
 
 def test_search_instances(wordnet: Taxonomy) -> None:
     assert wordnet.search("Mark Twain")[0].wnid == "n10900730"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "n02084071 ",  # stray whitespace
+        "\tN02084071",  # capital prefix
+        "02084071",  # a bare offset
+        "2084071",  # a bare offset without its padding
+        "n2084071",  # an id without its padding
+        "n0208407",  # a prefix
+        "n02084072",  # one digit off
+    ],
+)
+def test_suggest_ids_as_people_type_them(wordnet: Taxonomy, typed: str) -> None:
+    assert wordnet.suggest(typed)[0] == DOG
+    with pytest.raises(UnknownSynsetError) as info:
+        wordnet.get(typed)
+    assert info.value.suggestions[0] == DOG
+    assert "n02084071 (dog)" in str(info.value)
+
+
+def test_suggest_prefixes_list_the_ids_they_start(wordnet: Taxonomy) -> None:
+    hits = wordnet.suggest("n020840", n=20)
+    assert DOG in hits and all(h.startswith("n020840") for h in hits)
+    assert wordnet.suggest("n99") == []
+    assert wordnet.suggest("   ") == []

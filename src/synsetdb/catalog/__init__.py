@@ -2,15 +2,19 @@
 
 from ._taxonomy_sync import TaxonomyLoad
 from .blobs import BlobStore, FsspecBlobStore, LocalBlobStore, blob_key, open_blob_store
-from .catalog import Catalog, CatalogStats, ImageRecord, make_engine
+from .catalog import Catalog, CatalogStats, make_engine
+from .ingest_log import BoxRecord, ImageRecord, IngestEntry, IngestTally
 from .project import Project
 
 __all__ = [
     "BlobStore",
+    "BoxRecord",
     "Catalog",
     "CatalogStats",
     "FsspecBlobStore",
     "ImageRecord",
+    "IngestEntry",
+    "IngestTally",
     "LocalBlobStore",
     "Project",
     "TaxonomyLoad",

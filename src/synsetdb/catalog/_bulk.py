@@ -55,3 +55,20 @@ def _insert_dicts(
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in batch])
         written += len(batch)
     return written
+
+
+def insert_ignoring_conflicts(conn: Connection, table: Table) -> Any:
+    """An INSERT that skips rows clashing with a unique key (a concurrent writer got there first).
+
+    ``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL; other backends get a
+    plain INSERT and their IntegrityError.
+    """
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return table.insert()

@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import CatalogError, NotFoundError
+from ..errors import CatalogError, ConfigError, NotFoundError
 
 __all__ = ["BlobStore", "FsspecBlobStore", "LocalBlobStore", "blob_key", "open_blob_store"]
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
+# The synsetdb extra that installs each fsspec protocol's package.
+_EXTRAS = {"s3": "s3", "s3a": "s3"}
 
 
 def blob_key(data: bytes) -> str:
@@ -78,7 +80,10 @@ class LocalBlobStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.url = str(self.root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot use blob folder {root}: {exc}", code="E_BLOB_URL") from exc
 
     def path(self, key: str) -> Path:
         """Where a blob lives on disk (it may not exist)."""
@@ -149,7 +154,21 @@ class FsspecBlobStore:
         import fsspec
 
         self.url = url
-        self.fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        protocol = url.split("://", 1)[0]
+        try:
+            self.fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        except ImportError as exc:  # fsspec knows the protocol; its package is missing
+            extra = _EXTRAS.get(protocol)
+            install = f"; pip install 'synsetdb[{extra}]'" if extra else ""
+            raise ConfigError(
+                f"blob store {protocol}:// needs a package that is not installed ({exc}){install}",
+                code="E_BLOB_DRIVER",
+            ) from None
+        except ValueError as exc:  # "Protocol not known"
+            raise ConfigError(
+                f"blob store URL {url!r}: {exc}; use a local path or an fsspec URL",
+                code="E_BLOB_URL",
+            ) from None
         self.root = root.rstrip("/")
 
     def _path(self, key: str) -> str:
@@ -162,7 +181,21 @@ class FsspecBlobStore:
         return key
 
     def put_file(self, path: str | Path) -> str:
-        return self.put(Path(path).read_bytes())
+        # Hash while copying, in chunks, to a temporary name; then move it to its key.
+        digest = hashlib.sha256()
+        tmp = f"{self.root}/tmp/{uuid.uuid4().hex}"
+        try:
+            with Path(path).open("rb") as src, self.fs.open(tmp, "wb") as out:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+            key = digest.hexdigest()
+            if not self.exists(key):
+                self.fs.mv(tmp, self._path(key))
+            return key
+        finally:
+            if self.fs.exists(tmp):
+                self.fs.rm_file(tmp)
 
     def get(self, key: str, *, verify: bool = False) -> bytes:
         try:

@@ -3,42 +3,49 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy import Engine, create_engine, event, exists, func, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    StatementError,
+)
 
 from ..errors import CatalogError, SchemaVersionError, UnknownSynsetError
 from ..hierarchy import Taxonomy
+from ..hierarchy.taxonomy import suggest_ids
 from . import migrate, schema
-from ._taxonomy_sync import TAXONOMY_NAME_KEY, TaxonomyLoad, sync_taxonomy
+from ._bulk import insert_ignoring_conflicts
+from ._taxonomy_sync import (
+    TAXONOMY_FINGERPRINT_KEY,
+    TAXONOMY_NAME_KEY,
+    TaxonomyLoad,
+    sync_taxonomy,
+)
+from .ingest_log import ImageRecord, IngestEntry, IngestTally, done_keys, write_entries
 
-__all__ = ["Catalog", "CatalogStats", "ImageRecord"]
+__all__ = ["Catalog", "CatalogStats", "ImageRecord", "display_url", "make_engine"]
 
 log = logging.getLogger(__name__)
 
 # Statuses that count as "an image of this synset" in counts and listings.
 LIVE_STATUSES = ("candidate", "accepted", "undecided")
 
-
-@dataclass(frozen=True, slots=True)
-class ImageRecord:
-    """One stored image: its identity (sha256) and what decoding it told us."""
-
-    id: str
-    width: int
-    height: int
-    format: str
-    byte_size: int
-    blob_key: str
-    phash: int | None = None
-    source: str | None = None
-    licence: str | None = None
+# Ids per IN (…) list: psycopg allows 65,535 bound parameters a statement and
+# SQLite (>= 3.32) 32,766, so long lists go through in chunks of this many.
+_IN_CHUNK = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,27 +78,76 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a catalog URL: SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3)."""
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def display_url(url: str) -> str:
+    """A URL fit for messages and reports: any password shown as ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # not a database URL (an fsspec URL, a path, junk)
+        return _PASSWORD_IN_URL.sub(r"\1***@", url)
+
+
+def _first_line(error: BaseException | None) -> str:
+    """The first line of a driver's message (psycopg adds DETAIL/HINT lines)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _parse(url: str) -> URL:
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise CatalogError(f"not a database URL: {url!r}", code="E_CATALOG_URL") from exc
+    except (ArgumentError, ValueError) as exc:
+        raise CatalogError(
+            f"not a database URL: {display_url(url)!r}", code="E_CATALOG_URL"
+        ) from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+    return parsed
+
+
+def _sqlite_file(parsed: URL) -> Path | None:
+    """The file of a SQLite URL (None for another backend or an in-memory database)."""
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a catalog URL: SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3).
+
+    Raises:
+        CatalogError: ``E_CATALOG_URL`` for a malformed URL, ``E_CATALOG_DRIVER``
+            when no installed driver serves it.
+    """
+    parsed = _parse(url)
     try:
+        if parsed.get_backend_name() == "sqlite":
+            file = _sqlite_file(parsed)
+            if file is not None:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
         return create_engine(parsed, pool_pre_ping=True)
+    except NoSuchModuleError as exc:
+        raise CatalogError(
+            f"no database driver for {parsed.drivername!r} URLs; synsetdb supports "
+            "sqlite:///PATH and postgresql://… (pip install 'synsetdb[postgres]')",
+            code="E_CATALOG_DRIVER",
+        ) from exc
     except ModuleNotFoundError as exc:
         raise CatalogError(
             f"{parsed.drivername} needs a driver that is not installed ({exc.name}); "
-            "install synsetdb[postgres]",
+            "pip install 'synsetdb[postgres]'",
             code="E_CATALOG_DRIVER",
+        ) from exc
+    except OSError as exc:  # the SQLite file's folder cannot be made
+        raise CatalogError(
+            f"cannot open catalog {display_url(url)}: {exc}", code="E_CATALOG_CONNECT"
         ) from exc
 
 
@@ -107,6 +163,8 @@ class Catalog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._synset_ids: dict[str, int] | None = None
+        # The schema revision found before ``open(create=True)`` upgraded it.
+        self.upgraded_from: str | None = None
 
     @classmethod
     def open(cls, url: str, *, create: bool = False) -> Catalog:
@@ -115,8 +173,14 @@ class Catalog:
         Raises:
             SchemaVersionError: the database is at another schema revision
                 (``E_SCHEMA_VERSION``); open it with ``create=True`` to upgrade.
-            CatalogError: the database cannot be reached (``E_CATALOG_CONNECT``).
+            CatalogError: the database cannot be reached (``E_CATALOG_CONNECT``);
+                without ``create``, a SQLite file that does not exist (``E_NO_CATALOG``).
         """
+        file = _sqlite_file(_parse(url))
+        if not create and file is not None and not file.exists():
+            raise CatalogError(
+                f"no catalog at {file}; run `synsetdb init` to create one", code="E_NO_CATALOG"
+            )
         catalog = cls(make_engine(url))
         try:
             catalog._prepare(url, create)
@@ -128,12 +192,14 @@ class Catalog:
     def _prepare(self, url: str, create: bool) -> None:
         try:
             if create:
+                self.upgraded_from = migrate.current_revision(self.engine)
                 migrate.upgrade(self.engine)
             else:
                 self.check_schema()
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             raise CatalogError(
-                f"cannot open catalog {url}: {exc.orig}", code="E_CATALOG_CONNECT"
+                f"cannot open catalog {display_url(url)}: {_first_line(exc.orig)}",
+                code="E_CATALOG_CONNECT",
             ) from exc
 
     def check_schema(self) -> None:
@@ -164,42 +230,67 @@ class Catalog:
         return result
 
     def taxonomy_name(self) -> str | None:
+        """The name of the taxonomy last loaded (None before any)."""
+        return self._meta(TAXONOMY_NAME_KEY)
+
+    def taxonomy_fingerprint(self) -> str | None:
+        """``Taxonomy.fingerprint`` of the taxonomy last loaded (None before any)."""
+        return self._meta(TAXONOMY_FINGERPRINT_KEY)
+
+    def _meta(self, key: str) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(
-                select(schema.project_meta.c.value).where(
-                    schema.project_meta.c.key == TAXONOMY_NAME_KEY
-                )
+                select(schema.project_meta.c.value).where(schema.project_meta.c.key == key)
             ).scalar_one_or_none()
 
-    def synset_id(self, wnid: str) -> int:
-        """The catalog's integer id for a wnid (``UnknownSynsetError`` if not loaded)."""
+    def synset_ids(self) -> Mapping[str, int]:
+        """Every loaded wnid and its catalog id (read once, then cached)."""
         if self._synset_ids is None:
             with self.engine.connect() as conn:
                 rows = conn.execute(select(schema.synset.c.wnid, schema.synset.c.id))
                 self._synset_ids = dict(rows.all())
+        return MappingProxyType(self._synset_ids)
+
+    def synset_id(self, wnid: str) -> int:
+        """The catalog's integer id for a wnid (``UnknownSynsetError`` if not loaded).
+
+        The error suggests ids close to a mistyped one (``n2084071``,
+        ``n02084072``); the catalog holds no search index, so for words it
+        suggests nothing (``Taxonomy.suggest`` does).
+        """
+        ids = self.synset_ids()
         try:
-            return self._synset_ids[wnid]
-        except KeyError:
-            raise UnknownSynsetError(wnid) from None
+            return ids[wnid]
+        except (KeyError, TypeError):
+            close = suggest_ids(str(wnid), list(ids), ids)
+            raise UnknownSynsetError(str(wnid), close, self._synset_names(close)) from None
+
+    def _synset_names(self, wnids: Sequence[str]) -> dict[str, str]:
+        if not wnids:
+            return {}
+        s = schema.synset.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(s.wnid, s.name).where(s.wnid.in_(list(wnids))))
+            return {wnid: name for wnid, name in rows if name}
 
     # ----------------------------------------------------------------- images
 
     def add_image(self, record: ImageRecord) -> bool:
-        """Store an image row; False (and nothing changed) if that sha256 is already here."""
+        """Store an image row; False (and nothing changed) if that sha256 is already here.
+
+        Safe under concurrency: of several writers adding the same image, one
+        inserts it and the others get False.
+
+        Raises:
+            CatalogError: ``E_INTEGRITY`` for a row the schema refuses (a
+                non-positive size, …), ``E_BAD_RECORD`` for a value the database
+                cannot store (too long, out of range).
+        """
         values = asdict(record) | {"created_at": _now()}
-        try:
-            with self.engine.begin() as conn:
-                exists = conn.execute(
-                    select(schema.image.c.id).where(schema.image.c.id == record.id)
-                ).first()
-                if exists:
-                    return False
-                conn.execute(schema.image.insert().values(**values))
-        except IntegrityError as exc:
-            raise CatalogError(
-                f"cannot add image {record.id}: {exc.orig}", code="E_INTEGRITY"
-            ) from exc
-        return True
+        with _record_errors(f"image {record.id}"), self.engine.begin() as conn:
+            statement = insert_ignoring_conflicts(conn, schema.image).values(**values)
+            inserted = conn.execute(statement.returning(schema.image.c.id)).scalar_one_or_none()
+            return inserted is not None
 
     def add_candidate(
         self,
@@ -217,32 +308,24 @@ class Catalog:
         synset_id = self.synset_id(wnid)
         now = _now()
         c = schema.candidate.c
-        with self.engine.begin() as conn:
+        values = {
+            "image_id": image_id,
+            "synset_id": synset_id,
+            "status": status,
+            "source": source,
+            "split": split,
+            "provenance": provenance,
+            "created_at": now,
+            "updated_at": now,
+        }
+        # Insert first, then read the id: the write lock comes first (no SQLite
+        # read-to-write upgrade), and a concurrent writer's row is simply kept.
+        with _record_errors(f"candidate {image_id[:12]}…/{wnid}"), self.engine.begin() as conn:
+            conn.execute(insert_ignoring_conflicts(conn, schema.candidate).values(**values))
             found = conn.execute(
                 select(c.id).where(c.image_id == image_id, c.synset_id == synset_id)
-            ).scalar_one_or_none()
-            if found is not None:
-                return int(found)
-            try:
-                result = conn.execute(
-                    schema.candidate.insert().values(
-                        image_id=image_id,
-                        synset_id=synset_id,
-                        status=status,
-                        source=source,
-                        split=split,
-                        provenance=provenance,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            except IntegrityError as exc:
-                raise CatalogError(
-                    f"cannot add candidate {image_id[:12]}…/{wnid}: {exc.orig}", code="E_INTEGRITY"
-                ) from exc
-            key = result.inserted_primary_key
-            assert key is not None
-            return int(key[0])
+            ).scalar_one()
+            return int(found)
 
     def images_under(self, wnid: str, *, statuses: Sequence[str] = LIVE_STATUSES) -> list[str]:
         """Ids of images with a candidate anywhere in ``wnid``'s subtree (one indexed join)."""
@@ -262,22 +345,48 @@ class Catalog:
     def image_counts(
         self, wnids: Iterable[str], *, statuses: Sequence[str] = LIVE_STATUSES
     ) -> dict[str, int]:
-        """Distinct images in each synset's subtree, for many synsets in one query."""
+        """Distinct images in each synset's subtree, for many synsets (a query per 10,000)."""
         ids = {self.synset_id(w): w for w in wnids}
         closure, cand = schema.synset_closure.c, schema.candidate.c
-        query = (
-            select(closure.ancestor_id, func.count(cand.image_id.distinct()))
-            .join_from(
-                schema.synset_closure, schema.candidate, cand.synset_id == closure.descendant_id
-            )
-            .where(closure.ancestor_id.in_(list(ids)), cand.status.in_(statuses))
-            .group_by(closure.ancestor_id)
-        )
         counts = dict.fromkeys(ids.values(), 0)
+        keys = list(ids)
         with self.engine.connect() as conn:
-            for synset_id, n in conn.execute(query):
-                counts[ids[synset_id]] = int(n)
+            for start in range(0, len(keys), _IN_CHUNK):
+                query = (
+                    select(closure.ancestor_id, func.count(cand.image_id.distinct()))
+                    .join_from(
+                        schema.synset_closure,
+                        schema.candidate,
+                        cand.synset_id == closure.descendant_id,
+                    )
+                    .where(
+                        closure.ancestor_id.in_(keys[start : start + _IN_CHUNK]),
+                        cand.status.in_(statuses),
+                    )
+                    .group_by(closure.ancestor_id)
+                )
+                for synset_id, n in conn.execute(query):
+                    counts[ids[synset_id]] = int(n)
         return counts
+
+    def has_images(self) -> bool:
+        """True when at least one image is stored (one indexed probe, not a count)."""
+        with self.engine.connect() as conn:
+            return bool(conn.execute(select(exists().select_from(schema.image))).scalar())
+
+    # ----------------------------------------------------------------- ingest
+
+    def record_ingest(
+        self, entries: Sequence[IngestEntry], *, label_status: str = "candidate"
+    ) -> IngestTally:
+        """Write a batch of ingest results in one transaction (see ``ingest_log``)."""
+        with self.engine.begin() as conn:
+            return write_entries(conn, entries, label_status)
+
+    def done_keys(self, source: str) -> set[str]:
+        """Keys of ``source`` already in the ingest log: a re-run skips them."""
+        with self.engine.connect() as conn:
+            return done_keys(conn, source)
 
     # ----------------------------------------------------------------- reports
 
@@ -319,3 +428,25 @@ class Catalog:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@contextmanager
+def _record_errors(what: str) -> Iterator[None]:
+    """Database refusals of one record as ``CatalogError``s with a one-line message."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise CatalogError(
+            f"cannot add {what}: {_first_line(exc.orig)}", code="E_INTEGRITY"
+        ) from exc
+    except (OperationalError, InterfaceError) as exc:  # the database, not the record
+        raise CatalogError(
+            f"cannot add {what}: catalog unavailable: {_first_line(exc.orig)}",
+            code="E_CATALOG_CONNECT",
+        ) from exc
+    except StatementError as exc:  # DataError, a value the driver cannot bind, …
+        raise CatalogError(
+            f"cannot add {what}: {_first_line(exc.orig)}", code="E_BAD_RECORD"
+        ) from exc
+    except (OverflowError, TypeError) as exc:  # a driver refused to adapt a value
+        raise CatalogError(f"cannot add {what}: {exc}", code="E_BAD_RECORD") from exc

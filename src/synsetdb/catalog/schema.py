@@ -31,6 +31,7 @@ __all__ = [
     "box",
     "candidate",
     "image",
+    "ingest_item",
     "metadata",
     "project_meta",
     "release",
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 CANDIDATE_STATUSES = ("candidate", "accepted", "rejected", "undecided")
+INGEST_STATUSES = ("added", "duplicate", "rejected")
 SPLITS = ("train", "val", "test")
 
 metadata = MetaData(
@@ -106,6 +108,7 @@ image = Table(
     Column("byte_size", BigInteger, nullable=False),
     Column("phash", BigInteger),  # 64-bit DCT perceptual hash, stored signed
     Column("blob_key", String(255), nullable=False),
+    Column("thumbnail_key", String(255)),  # JPEG rendition for the explorer
     Column("source", Text),  # where it was first seen
     Column("licence", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -127,6 +130,7 @@ candidate = Table(
     Column("rank", Integer),
     Column("url", Text),
     Column("split", String(16)),  # official split, when the source had one
+    Column("file_name", Text),  # the original file name (n01440764_10026.JPEG)
     Column("provenance", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -210,4 +214,24 @@ release_item = Table(
     Column("synset_id", ForeignKey("synset.id"), primary_key=True),
     Column("split", String(16), nullable=False),
     Index(None, "release_id", "split"),
+)
+
+# One row per input a source yielded: what became of it, and why. A re-run of
+# the same source skips keys already here, which is what makes ingest resumable.
+ingest_item = Table(
+    "ingest_item",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(255), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("code", String(32)),  # E_DECODE, E_HTTP_404, … for rejects
+    Column("detail", Text),
+    Column("image_id", ForeignKey("image.id")),
+    Column("wnid", String(32)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "key"),
+    CheckConstraint("status IN ('added', 'duplicate', 'rejected')", name="status"),
+    Index(None, "source", "status"),
+    Index(None, "image_id"),
 )

@@ -11,12 +11,16 @@ import click
 
 from .._version import __version__
 from ..errors import SynsetdbError
+from ..settings import env_log_level
 from ._context import AppContext
 
 log = logging.getLogger("synsetdb")
 
 EXIT_ERROR = 1  # a SynsetdbError: bad input, missing thing, …
 EXIT_INTERNAL = 70  # a bug: anything else (EX_SOFTWARE)
+# The reader of our output went away (`synsetdb sets x | head`): stop quietly with
+# 128 + SIGPIPE, what a shell reports for any command killed that way (`yes | head`).
+EXIT_BROKEN_PIPE = 141
 
 
 class _Group(click.Group):
@@ -30,6 +34,9 @@ class _Group(click.Group):
             ctx.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
@@ -43,24 +50,43 @@ class _Group(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (e.g. under CliRunner)
+        pass
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="synsetdb")
 @click.option(
     "--project",
     "project_dir",
     type=click.Path(file_okay=False),
-    envvar="SYNSETDB_PROJECT",
-    help="Project directory (default: the nearest one at or above the working directory).",
+    help="Project directory (default: $SYNSETDB_PROJECT, else the nearest one at or above "
+    "the working directory).",
 )
 @click.pass_context
 def cli(ctx: click.Context, project_dir: str | None) -> None:
     """synsetdb: ImageNet-style image databases organised by the WordNet noun hierarchy."""
-    level = os.environ.get("SYNSETDB_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=env_log_level(), format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = AppContext(project_dir)
     ctx.call_on_close(ctx.obj.close)
 
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(cli.main(prog_name="synsetdb", standalone_mode=True))
+    code: str | int | None = 0
+    try:
+        cli.main(prog_name="synsetdb", standalone_mode=True)
+    except SystemExit as exc:  # standalone mode always ends this way
+        code = exc.code
+    try:
+        sys.stdout.flush()  # output still buffered when the command returned
+    except BrokenPipeError:
+        _silence_stdout()
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)

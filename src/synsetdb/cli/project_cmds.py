@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..catalog import Project, make_engine
-from ..catalog import migrate as migrations
+from ..catalog import Project
+from ..catalog.catalog import display_url
 from ._app import cli
 from ._context import AppContext
 from ._output import console, emit_json, json_option
@@ -51,8 +51,8 @@ def stats(app: AppContext, as_json: bool) -> None:
         emit_json(
             {
                 "project": str(project.root),
-                "catalog": project.settings.resolved_catalog_url(),
-                "blobs": project.settings.resolved_blob_url(),
+                "catalog": display_url(project.settings.resolved_catalog_url()),
+                "blobs": display_url(project.settings.resolved_blob_url()),
                 **result.to_dict(),
             }
         )
@@ -72,13 +72,33 @@ def stats(app: AppContext, as_json: bool) -> None:
 
 
 @cli.command()
+@json_option
 @click.pass_obj
-def migrate(app: AppContext) -> None:
-    """Upgrade the project's catalog schema to this synsetdb's revision."""
-    engine = make_engine(app.project.settings.resolved_catalog_url())
-    try:
-        before = migrations.current_revision(engine)
-        migrations.upgrade(engine)
-    finally:
-        engine.dispose()
-    click.echo(f"catalog schema: {before} -> {migrations.head_revision()}")
+def migrate(app: AppContext, as_json: bool) -> None:
+    """Upgrade the catalog schema and load the project's current taxonomy into it."""
+    result = app.project.migrate()
+    loaded = result.taxonomy
+    if as_json:
+        emit_json(
+            {
+                "project": str(app.project.root),
+                "schema_revision_before": result.revision_before,
+                "schema_revision": result.revision_after,
+                "taxonomy": loaded.name,
+                "taxonomy_unchanged": loaded.unchanged,
+                "synsets_added": loaded.synsets_added,
+                "synsets_updated": loaded.synsets_updated,
+                "synsets_detached": loaded.synsets_detached,
+                "synsets": loaded.synsets_total,
+            }
+        )
+        return
+    click.echo(f"catalog schema: {result.revision_before} -> {result.revision_after}")
+    if loaded.unchanged:
+        click.echo(f"taxonomy {loaded.name}: unchanged ({loaded.synsets_total:,} synsets)")
+    else:
+        click.echo(
+            f"taxonomy {loaded.name}: {loaded.synsets_added:,} synsets added, "
+            f"{loaded.synsets_updated:,} updated, {loaded.synsets_detached:,} no longer in it "
+            f"({loaded.synsets_total:,} in the catalog)"
+        )

@@ -9,7 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from ..hierarchy import Taxonomy, named_set, named_sets
+from ..errors import NotFoundError, UnknownSynsetError
+from ..hierarchy import SynsetSet, Taxonomy, named_set, named_sets
 from ._app import cli
 from ._context import AppContext
 from ._output import console, emit_json, json_option
@@ -55,7 +56,13 @@ def synset_show(app: AppContext, wnid: str, as_json: bool) -> None:
 
 @synset.command("search")
 @click.argument("text")
-@click.option("--limit", default=20, show_default=True, help="At most this many results.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="At most this many results.",
+)
 @json_option
 @click.pass_obj
 def synset_search(app: AppContext, text: str, limit: int, as_json: bool) -> None:
@@ -71,23 +78,35 @@ def synset_search(app: AppContext, text: str, limit: int, as_json: bool) -> None
 
 
 @cli.command()
-@click.argument("wnid", default="n00001740")
-@click.option("--depth", default=2, show_default=True, help="Levels below WNID to show.")
+@click.argument("wnid", required=False)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Levels below WNID to show.",
+)
 @json_option
 @click.pass_obj
-def tree(app: AppContext, wnid: str, depth: int, as_json: bool) -> None:
-    """Show the hierarchy under WNID, with image counts when the project has images."""
+def tree(app: AppContext, wnid: str | None, depth: int, as_json: bool) -> None:
+    """Show the hierarchy under WNID, with image counts when the project has images.
+
+    Without WNID, one tree per root of the taxonomy (WordNet: entity); --json
+    then prints a list of trees instead of one.
+    """
     tax = app.taxonomy
-    tax.get(wnid)  # unknown ids fail here, with suggestions
-    shown = _collect(tax, wnid, depth)
+    starts = [tax.get(wnid).wnid] if wnid is not None else list(tax.roots)  # unknown ids fail here
+    shown = set().union(*(_collect(tax, w, depth) for w in starts))
     counts = _image_counts(app, shown)
-    node = _node(tax, wnid, depth, counts)
+    nodes = [_node(tax, w, depth, counts) for w in starts]
     if as_json:
-        emit_json(node)
+        emit_json(nodes[0] if wnid is not None else nodes)
         return
-    root = Tree(_label(node))
-    _grow(root, node)
-    console().print(root)
+    out = console()
+    for node in nodes:
+        root = Tree(_label(node))
+        _grow(root, node)
+        out.print(root)
 
 
 @cli.command("sets")
@@ -95,23 +114,52 @@ def tree(app: AppContext, wnid: str, depth: int, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def sets(app: AppContext, name: str | None, as_json: bool) -> None:
-    """List the named synset sets, or the synsets of one (ilsvrc2012, person, …)."""
+    """List the named synset sets, or the synsets of one (ilsvrc2012, person, …).
+
+    Sets computed from the taxonomy (person, deng2009-*) are listed as
+    unavailable when the project's taxonomy lacks their root.
+    """
     if name is None:
-        rows = [named_set(n, app.taxonomy) for n in named_sets()]
-        if as_json:
-            emit_json([{"name": s.name, "size": len(s), "source": s.source} for s in rows])
-            return
-        table = Table("name", "synsets", "source", box=None)
-        for s in rows:
-            table.add_row(s.name, str(len(s)), escape(s.source))
-        console().print(table)
+        _list_sets(app.taxonomy, as_json)
         return
-    chosen = named_set(name, app.taxonomy)
+    chosen = _named_set(name, app.taxonomy)
     if as_json:
         emit_json({"name": chosen.name, "source": chosen.source, "wnids": list(chosen.wnids)})
         return
     for w in chosen.wnids:
         click.echo(f"{w}\t{app.taxonomy.get(w).words if w in app.taxonomy else ''}")
+
+
+def _named_set(name: str, tax: Taxonomy) -> SynsetSet:
+    try:
+        return named_set(name, tax)
+    except UnknownSynsetError as exc:
+        raise NotFoundError(
+            f"synset set {name!r} is computed from {exc.wnid}, which taxonomy {tax.name} "
+            "does not hold",
+            code="E_SET_UNAVAILABLE",
+        ) from None
+
+
+def _list_sets(tax: Taxonomy, as_json: bool) -> None:
+    rows: list[dict[str, Any]] = []
+    for set_name in named_sets():
+        try:
+            s = _named_set(set_name, tax)
+        except NotFoundError as exc:
+            rows.append({"name": set_name, "size": None, "source": None, "unavailable": str(exc)})
+        else:
+            rows.append({"name": s.name, "size": len(s), "source": s.source})
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("name", "synsets", "source", box=None)
+    for row in rows:
+        if row["size"] is None:
+            table.add_row(row["name"], "-", f"[dim]not in taxonomy {escape(tax.name)}[/dim]")
+        else:
+            table.add_row(row["name"], str(row["size"]), escape(row["source"]))
+    console().print(table)
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -128,8 +176,9 @@ def _collect(tax: Taxonomy, wnid: str, depth: int) -> set[str]:
 
 def _image_counts(app: AppContext, wnids: set[str]) -> dict[str, int] | None:
     project = app.optional_project
-    if project is None or project.catalog.stats().images == 0:
+    if project is None or not project.catalog.has_images():
         return None
+    project.check_taxonomy()  # counts over a stale hierarchy would mislead
     return project.catalog.image_counts(wnids)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from ..errors import TaxonomyFileError
-from .synset import Synset
+from .synset import Synset, is_wordnet_id
 from .taxonomy import Entry, Taxonomy
 
 __all__ = ["load_imagenet_words", "load_taxonomy_file"]
@@ -60,7 +60,12 @@ def load_imagenet_words(
         parents[child].append(parent)
     entries = [
         Entry(
-            Synset(wnid, tuple(_lemmas(text)), glosses.get(wnid, ""), tuple(parents[wnid])),
+            Synset(
+                wnid,
+                tuple(_lemmas(text, words, line_no)),
+                glosses.get(wnid, ""),
+                tuple(parents[wnid]),
+            ),
             str(words),
             line_no,
         )
@@ -88,6 +93,7 @@ def load_taxonomy_file(path: str | Path) -> Taxonomy:
     items = zip(data["synsets"], lines, strict=True)
     entries = [_entry(path, line, item, free_ids) for item, line in items]
     if base is not None:
+        _check_new_ids(entries, base)
         return base.extended(entries, name=name)
     return Taxonomy.from_entries(entries, name=name)
 
@@ -139,8 +145,33 @@ def _read_tab_file(path: Path, what: str) -> dict[str, tuple[str, int]]:
     return out
 
 
-def _lemmas(words_text: str) -> list[str]:
-    return [w.strip().replace(" ", "_") for w in words_text.split(",") if w.strip()]
+def _lemmas(words_text: str, path: str | Path, line: int) -> list[str]:
+    lemmas = [w.strip().replace(" ", "_") for w in words_text.split(",") if w.strip()]
+    _check_lemmas(lemmas, path, line)
+    return lemmas
+
+
+def _check_lemmas(lemmas: list[str], path: str | Path, line: int | None) -> None:
+    """Lemmas are stored tab-joined, one synset a line: a tab or newline inside would split one."""
+    for lemma in lemmas:
+        if any(c in lemma for c in "\t\n\r"):
+            raise TaxonomyFileError(
+                str(path), line, f"lemma {lemma!r} contains a tab or line break", code="E_PARSE"
+            )
+
+
+def _check_new_ids(entries: list[Entry], base: Taxonomy) -> None:
+    """New synsets must not take ids shaped like WordNet's that WordNet does not have."""
+    for entry in entries:
+        wnid = entry.synset.wnid
+        if is_wordnet_id(wnid) and wnid not in base:
+            raise TaxonomyFileError(
+                entry.path,
+                entry.line,
+                f"{wnid!r} looks like a WordNet id but is not a WordNet 3.0 noun; give new "
+                "synsets custom ids (c + 8 digits, e.g. c00000001) or leave 'id' out",
+                code="E_BAD_ID",
+            )
 
 
 def _parse(path: Path, text: str) -> Any:
@@ -199,6 +230,7 @@ def _entry(path: Path, line: int | None, item: object, free_ids: Iterator[str]) 
     lemmas = item.get("lemmas") or ([item["name"]] if item.get("name") else None)
     if not isinstance(lemmas, list) or not all(isinstance(x, str) and x for x in lemmas):
         raise TaxonomyFileError(str(path), line, "'lemmas' must be a list of words", code="E_PARSE")
+    _check_lemmas(lemmas, path, line)
     parents = item.get("parents", [])
     if isinstance(parents, str):
         parents = [parents]

@@ -12,9 +12,10 @@ from typing import Any
 from ..errors import TaxonomyError, TaxonomyFileError, UnknownSynsetError
 from . import _graph
 from ._search import SearchIndex
-from .synset import Depth, Synset, is_wordnet_id
+from ._suggest import looks_like_id, suggest_ids
+from .synset import Depth, Synset
 
-__all__ = ["Entry", "Taxonomy"]
+__all__ = ["Entry", "Taxonomy", "suggest_ids"]
 
 ENTITY = "n00001740"
 _LCA_CHUNK = 1 << 16  # pairs per NumPy pass in lca_many: ~10 MB of temporaries
@@ -241,16 +242,11 @@ class Taxonomy:
         return self._synset(self._node(wnid))
 
     def suggest(self, text: str, n: int = 5) -> list[str]:
-        """Wnids close to ``text``: ids a digit or two away for an id, search hits for words."""
-        if is_wordnet_id(text) or _CUSTOM_ID.match(text):
-            scored = []
-            for w in self._wnids:
-                if len(w) == len(text) and w[0] == text[0]:
-                    differing = sum(a != b for a, b in zip(w, text, strict=True))
-                    if differing <= 2:
-                        scored.append((differing, abs(int(w[1:]) - int(text[1:])), w))
-            return [w for *_, w in sorted(scored)[:n]]
-        return [s.wnid for s in self.search(text, limit=n)]
+        """Wnids close to ``text``: for an id (a digit or two off, unpadded, a bare offset
+        or a prefix: see ``_suggest.suggest_ids``) matching ids, for words search hits."""
+        if looks_like_id(text):
+            return suggest_ids(text, self._wnids, self._index, n)
+        return [s.wnid for s in self.search(text.strip(), limit=n)]
 
     def search(self, text: str, limit: int = 20) -> list[Synset]:
         """Synsets whose lemmas or gloss match ``text``, best first.

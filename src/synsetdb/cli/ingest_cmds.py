@@ -1,0 +1,270 @@
+"""``ingest folder|ilsvrc|imagenet21k`` and ``check``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..catalog.checks import CHECKS, run_checks
+from ..ingest import FolderSource, IngestConfig, IngestReport, Source, ValidationConfig, ingest
+from ._app import cli
+from ._context import AppContext
+from ._output import console, emit_json, json_option
+
+
+def _ingest_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--workers", type=int, help="Worker processes (default: all cores)."),
+        click.option(
+            "--batch-size", default=256, show_default=True, help="Inputs per transaction."
+        ),
+        click.option(
+            "--min-side", default=32, show_default=True, help="Reject smaller images (E_TOO_SMALL)."
+        ),
+        click.option(
+            "--max-pixels",
+            default=40_000_000,
+            show_default=True,
+            help="Reject larger images before decoding (E_BOMB).",
+        ),
+        click.option(
+            "--max-aspect",
+            default=20.0,
+            show_default=True,
+            help="Reject longer/shorter side above this.",
+        ),
+        click.option("--no-thumbnails", is_flag=True, help="Do not store thumbnails."),
+        json_option,
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _config(options: dict[str, Any], label_status: str) -> IngestConfig:
+    validation = ValidationConfig(
+        min_side=options["min_side"],
+        max_pixels=options["max_pixels"],
+        max_aspect=options["max_aspect"],
+        make_thumbnail=not options["no_thumbnails"],
+    )
+    return IngestConfig(
+        validation=validation,
+        workers=options["workers"],
+        batch_size=options["batch_size"],
+        label_status=label_status,
+    )
+
+
+@cli.group("ingest")
+def ingest_group() -> None:
+    """Bring images into the catalog (resumable: a re-run skips what is done)."""
+
+
+@ingest_group.command("folder")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV/TSV of path,wnid (default: labels from <PATH>/<wnid>/ folders).",
+)
+@click.option("--accepted", is_flag=True, help="Labels are verified: store them as accepted.")
+@_ingest_options
+@click.pass_obj
+def ingest_folder(
+    app: AppContext, /, path: Path, mapping: Path | None, accepted: bool, **options: Any
+) -> None:
+    """Ingest a folder tree of images."""
+    _run(
+        app,
+        FolderSource(path, mapping),
+        _config(options, "accepted" if accepted else "candidate"),
+        options,
+    )
+
+
+@ingest_group.command("ilsvrc")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--layout",
+    type=click.Choice(["archives", "kaggle", "folders"]),
+    help="Force a layout instead of detecting it.",
+)
+@_ingest_options
+@click.pass_obj
+def ingest_ilsvrc(app: AppContext, /, path: Path, layout: str | None, **options: Any) -> None:
+    """Ingest ILSVRC-2012: original tars + devkit, torchvision layout, or Kaggle CLS-LOC."""
+    from ..ingest.sources.ilsvrc import Layout, open_ilsvrc
+
+    source = open_ilsvrc(path, cast("Layout | None", layout))
+    _run(app, source, _config(options, "accepted"), options)
+
+
+@ingest_group.command("imagenet21k")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@_ingest_options
+@click.pass_obj
+def ingest_imagenet21k(app: AppContext, /, path: Path, **options: Any) -> None:
+    """Ingest ImageNet-21k (fall11/winter21): per-wnid tars or folders."""
+    from ..ingest.sources.imagenet21k import ImageNet21k
+
+    _run(app, ImageNet21k(path), _config(options, "accepted"), options)
+
+
+@ingest_group.command("urls")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--concurrency", default=32, show_default=True, help="Downloads at once.")
+@click.option("--per-host", default=4, show_default=True, help="Downloads at once per host.")
+@click.option("--timeout", default=30.0, show_default=True, help="Read timeout (s).")
+@click.option("--retries", default=3, show_default=True, help="Retries on 429/5xx/timeouts.")
+@click.option("--max-bytes", default=25_000_000, show_default=True, help="Largest download.")
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Allow private, loopback and link-local addresses (refused by default).",
+)
+@click.option("--ignore-robots-tag", is_flag=True, help="Download despite X-Robots-Tag: noai.")
+@_ingest_options
+@click.pass_obj
+def ingest_urls(app: AppContext, /, file: Path, **options: Any) -> None:
+    """Download and ingest a URL list (txt, csv, tsv or parquet; columns url[, wnid, …])."""
+    from ..ingest.download import DownloadConfig
+    from ..ingest.sources.urls import UrlListSource
+
+    download = DownloadConfig(
+        concurrency=options["concurrency"],
+        per_host=options["per_host"],
+        read_timeout=options["timeout"],
+        retries=options["retries"],
+        max_bytes=options["max_bytes"],
+        allow_private=options["allow_private"],
+        respect_robots_tag=not options["ignore_robots_tag"],
+    )
+    _run(app, UrlListSource(file, download), _config(options, "candidate"), options)
+
+
+def _run(app: AppContext, source: Source, config: IngestConfig, options: dict[str, Any]) -> None:
+    with _progress(source.name) as update:
+        report = ingest(app.project, source, config, progress=update)
+    if options["as_json"]:
+        emit_json(report.to_dict())
+        return
+    table = Table(show_header=False, box=None)
+    data = report.to_dict()
+    for key in (
+        "source",
+        "seen",
+        "skipped",
+        "added",
+        "duplicate",
+        "rejected",
+        "elapsed_s",
+        "items_per_s",
+    ):
+        table.add_row(key, str(data[key]))
+    for code, n in data["codes"].items():
+        table.add_row(f"  {code}", str(n))
+    console().print(table)
+
+
+@contextmanager
+def _progress(name: str) -> Iterator[Callable[[IngestReport], None]]:
+    """A live bar with rate in a terminal; a plain line every 10 s otherwise."""
+    if not sys.stderr.isatty():
+        last = [0.0]
+
+        def plain(report: IngestReport) -> None:
+            if time.monotonic() - last[0] >= 10:
+                last[0] = time.monotonic()
+                click.echo(
+                    f"ingest: {report.processed} processed ({report.skipped} skipped)", err=True
+                )
+
+        yield plain
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} done"),
+        TextColumn("{task.fields[rate]:.0f}/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console(), transient=True) as bar:
+        task = bar.add_task(f"ingest {name}", total=None, rate=0.0)
+
+        def live(report: IngestReport) -> None:
+            rate = report.processed / report.elapsed_s if report.elapsed_s else 0.0
+            bar.update(task, completed=report.processed + report.skipped, rate=rate)
+
+        yield live
+
+
+@cli.command()
+@click.option("--synset", "wnid", help="Only images under this synset.")
+@click.option(
+    "--radius",
+    default=6,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Largest Hamming distance between 64-bit perceptual hashes.",
+)
+@click.option("--within-synset", is_flag=True, help="Group only images of the same synset.")
+@json_option
+@click.pass_obj
+def dups(
+    app: AppContext, wnid: str | None, radius: int, within_synset: bool, as_json: bool
+) -> None:
+    """List groups of near-duplicate images."""
+    from ..ingest.dedupe import catalog_duplicates
+
+    if wnid is not None:
+        app.taxonomy.get(wnid)  # unknown ids fail here, with suggestions
+    groups = catalog_duplicates(
+        app.project.catalog, wnid=wnid, radius=radius, within_synset=within_synset
+    )
+    if as_json:
+        emit_json(
+            [
+                {"images": list(g.ids), "synsets": list(g.labels), "max_distance": g.max_distance}
+                for g in groups
+            ]
+        )
+        return
+    for g in groups:
+        members = ", ".join(f"{i[:12]}…({label})" for i, label in zip(g.ids, g.labels, strict=True))
+        click.echo(f"{len(g.ids)} images, distance <= {g.max_distance}: {members}")
+    click.echo(f"{len(groups)} groups at radius {radius}")
+
+
+@cli.command()
+@click.option("--no-verify", is_flag=True, help="Check existence only; skip re-hashing blobs.")
+@click.option(
+    "--only", multiple=True, type=click.Choice(sorted(CHECKS)), help="Run only these checks."
+)
+@json_option
+@click.pass_obj
+def check(app: AppContext, no_verify: bool, only: tuple[str, ...], as_json: bool) -> None:
+    """Verify catalog against blobs: missing, corrupt and orphaned blobs. Exit 1 on problems."""
+    project = app.project
+    report = run_checks(project.catalog, project.blobs, verify=not no_verify, only=only)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        for finding in report.findings[:50]:
+            click.echo(f"{finding.code} {finding.subject}: {finding.message}")
+        if len(report.findings) > 50:
+            click.echo(f"… and {len(report.findings) - 50} more")
+        counted = ", ".join(f"{k} {v}" for k, v in report.counted.items())
+        click.echo(
+            f"{'ok' if report.ok else 'PROBLEMS'}: {len(report.findings)} findings ({counted})"
+        )
+    if not report.ok:
+        sys.exit(1)

@@ -1,0 +1,215 @@
+"""The ingest stage: source items in, validated and deduplicated images in the catalog.
+
+Decoding, hashing and blob writes run in worker processes; this process only
+reads the source, resolves labels and writes catalog batches. A blob is always
+written before the row that names it, and each batch of rows is one
+transaction, so killing an ingest at any moment leaves every committed image
+stored once with nothing dangling, and a re-run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from ..catalog import BoxRecord, ImageRecord, IngestEntry, Project, open_blob_store
+from ..engine import LocalEngine
+from ..errors import ConfigError
+from .items import Inspected, Rejected, Source, SourceItem
+from .validate import ValidationConfig, inspect_image
+
+__all__ = ["IngestConfig", "IngestReport", "ingest"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """How to ingest.
+
+    Attributes:
+        validation: what counts as a usable image, and the renditions made.
+        workers: worker processes (default: all cores; 0 runs in this process).
+        batch_size: inputs per catalog transaction.
+        label_status: the status labelled images get as candidates: ``candidate``
+            for images still to verify, ``accepted`` for already-verified
+            datasets such as ILSVRC-2012.
+    """
+
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    workers: int | None = None
+    batch_size: int = 256
+    label_status: str = "candidate"
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError("batch_size must be at least 1", code="E_CONFIG")
+        if self.label_status not in ("candidate", "accepted"):
+            raise ConfigError("label_status must be 'candidate' or 'accepted'", code="E_CONFIG")
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """Counts by outcome and by reason code; ``to_dict`` for ``--json``."""
+
+    source: str
+    seen: int = 0  # inputs looked at in this run
+    skipped: int = 0  # inputs done by earlier runs of the same source
+    added: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    codes: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+
+    @property
+    def processed(self) -> int:
+        return self.added + self.duplicate + self.rejected
+
+    def to_dict(self) -> dict[str, Any]:
+        rate = self.processed / self.elapsed_s if self.elapsed_s else 0.0
+        return {
+            "source": self.source,
+            "seen": self.seen,
+            "skipped": self.skipped,
+            "added": self.added,
+            "duplicate": self.duplicate,
+            "rejected": self.rejected,
+            "codes": dict(sorted(self.codes.items())),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "items_per_s": round(rate, 1),
+        }
+
+
+def process_item(
+    item: SourceItem, *, blob_url: str, config: ValidationConfig
+) -> ImageRecord | Rejected:
+    """Worker side: read, validate, hash and store one image (original and thumbnail)."""
+    try:
+        data = item.read()
+    except OSError as exc:
+        return Rejected("E_READ", f"cannot read {item.path}: {exc.strerror or exc}")
+    result = inspect_image(data, config)
+    if isinstance(result, Rejected):
+        return result
+    return _store(data, result, blob_url)
+
+
+def _store(data: bytes, image: Inspected, blob_url: str) -> ImageRecord:
+    blobs = open_blob_store(blob_url)
+    key = blobs.put(data)
+    thumbnail_key = blobs.put(image.thumbnail) if image.thumbnail is not None else None
+    return ImageRecord(
+        id=image.sha256,
+        width=image.width,
+        height=image.height,
+        format=image.format,
+        byte_size=image.byte_size,
+        blob_key=key,
+        phash=image.phash,
+        thumbnail_key=thumbnail_key,
+    )
+
+
+def ingest(
+    project: Project,
+    source: Source,
+    config: IngestConfig | None = None,
+    progress: Callable[[IngestReport], None] | None = None,
+) -> IngestReport:
+    """Ingest every item of ``source`` not ingested before; return what happened."""
+    config = config or IngestConfig()
+    run = _Run(project, source, config, progress)
+    return run.execute()
+
+
+class _Run:
+    """One ingest run: the early checks, the worker pool and the batched writer."""
+
+    def __init__(
+        self,
+        project: Project,
+        source: Source,
+        config: IngestConfig,
+        progress: Callable[[IngestReport], None] | None,
+    ) -> None:
+        self.project, self.source, self.config, self.progress = project, source, config, progress
+        self.catalog = project.catalog
+        self.synset_ids: Mapping[str, int] = self.catalog.synset_ids()
+        self.report = IngestReport(source.name)
+        self.batch: list[IngestEntry] = []
+        self.started = time.perf_counter()
+
+    def execute(self) -> IngestReport:
+        done = self.catalog.done_keys(self.source.name)
+        self.report.skipped = len(done)
+        work = partial(
+            process_item,
+            blob_url=self.project.settings.resolved_blob_url(),
+            config=self.config.validation,
+        )
+        engine = LocalEngine(self.config.workers)
+        for item, result in engine.imap(work, self._to_process(done)):
+            self._add(item, result)
+        self._flush()
+        log.info("ingest %s: %s", self.source.name, self.report.to_dict())
+        return self.report
+
+    def _to_process(self, done: set[str]) -> Iterator[SourceItem]:
+        """Items that need a worker; the rest are counted or logged right here."""
+        for item in self.source.items(skip=done):
+            self.report.seen += 1
+            if item.key in done:  # sources may leave done keys out; these did not
+                continue
+            problem = item.problem or self._label_problem(item)
+            if problem is not None:
+                self._add(item, problem)
+                continue
+            yield item
+
+    def _label_problem(self, item: SourceItem) -> Rejected | None:
+        for wnid in {item.wnid, *(box.wnid for box in item.boxes)} - {None}:
+            if wnid not in self.synset_ids:
+                return Rejected("E_LABEL", f"{wnid!r} is not a synset of this project's taxonomy")
+        return None
+
+    def _add(self, item: SourceItem, result: ImageRecord | Rejected) -> None:
+        ids = self.synset_ids
+        image = result if isinstance(result, ImageRecord) else None
+        rejected = result if isinstance(result, Rejected) else None
+        self.batch.append(
+            IngestEntry(
+                source=self.source.name,
+                key=item.key,
+                image=image,
+                code=rejected.code if rejected else None,
+                detail=rejected.detail if rejected else None,
+                wnid=item.wnid,
+                synset_id=ids[item.wnid] if item.wnid and image else None,
+                split=item.split,
+                file_name=item.name or None,
+                boxes=tuple(BoxRecord(ids[b.wnid], b.x0, b.y0, b.x1, b.y1) for b in item.boxes)
+                if image
+                else (),
+                provenance=dict(item.provenance),
+            )
+        )
+        if len(self.batch) >= self.config.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.batch:
+            return
+        tally = self.catalog.record_ingest(self.batch, label_status=self.config.label_status)
+        self.report.added += tally.added
+        self.report.duplicate += tally.duplicate
+        self.report.rejected += tally.rejected
+        self.report.codes.update(e.code for e in self.batch if e.code)
+        self.report.elapsed_s = time.perf_counter() - self.started
+        self.batch = []
+        if self.progress is not None:
+            self.progress(self.report)

@@ -1,0 +1,234 @@
+"""Validation of candidate image bytes: identity, format, size limits, full decode, renditions.
+
+:func:`inspect_image` never raises for bad input; each failure is a
+:class:`~synsetdb.ingest.items.Rejected` record with one of these codes, checked in order:
+
+- ``E_EMPTY``: no bytes at all.
+- ``E_FORMAT``: the bytes' signature is not JPEG (MPO included), PNG, WebP, GIF,
+  TIFF or BMP. Only the bytes decide, never a file name or an HTTP header.
+- ``E_BOMB``, ``E_TOO_SMALL``, ``E_ASPECT``: size limits, from the header,
+  before any pixel data is decoded.
+- ``E_TRUNCATED``, ``E_DECODE``: the full decode (first frame of animations and
+  multi-page files) fails because data is missing or corrupt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+from PIL import Image, UnidentifiedImageError
+
+from synsetdb.errors import ConfigError
+from synsetdb.ingest.items import Inspected, Rejected
+from synsetdb.ingest.phash import phash
+from synsetdb.ingest.renditions import draft_for, thumbnail, to_rgb, upright
+
+__all__ = ["ValidationConfig", "inspect_image"]
+
+_DETAIL_CHARS = 160
+# JPEGs decode at a reduced DCT scale when renditions this long (or thumbnail_side,
+# if longer) remain possible; the pHash hardly depends on the scale.
+_RENDER_SIDE = 256
+# Signatures of the accepted formats (WebP aside), as Pillow's plugins recognise them.
+_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "JPEG": (b"\xff\xd8\xff",),
+    "PNG": (b"\x89PNG\r\n\x1a\n",),
+    "GIF": (b"GIF87a", b"GIF89a"),
+    "TIFF": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
+    "BMP": (b"BM",),
+}
+# What often arrives instead of an image, named in the reject detail (compared lowercased).
+_NOT_IMAGES: dict[str, tuple[bytes, ...]] = {
+    "an HTML page": (b"<!doctype html", b"<html"),
+    "XML or SVG": (b"<?xml", b"<svg"),
+    "a PDF document": (b"%pdf",),
+    "JSON": (b"{", b"["),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationConfig:
+    """Limits an image must meet to be stored, and how its thumbnail is made.
+
+    Attributes:
+        min_side: reject (``E_TOO_SMALL``) when the shorter side is below this.
+        max_pixels: reject (``E_BOMB``) when width × height exceeds this, checked
+            from the header before any pixel is decoded. Pillow's own
+            ``Image.MAX_IMAGE_PIXELS`` (about 89 million by default) also applies.
+        max_aspect: reject (``E_ASPECT``) when longer side / shorter side exceeds this.
+        thumbnail_side: the longest side of the thumbnail, in pixels, at most. A
+            JPEG's may be up to 3% shorter: decoded at a reduced DCT scale, not resampled.
+        thumbnail_quality: JPEG quality of the thumbnail, 1–100.
+        make_thumbnail: whether to make a thumbnail at all.
+    """
+
+    min_side: int = 32
+    max_pixels: int = 40_000_000
+    max_aspect: float = 20.0
+    thumbnail_side: int = 256
+    thumbnail_quality: int = 85
+    make_thumbnail: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("min_side", "max_pixels", "thumbnail_side", "thumbnail_quality"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if self.thumbnail_quality > 100:
+            raise ConfigError(f"thumbnail_quality must be <= 100, got {self.thumbnail_quality}")
+        if self.min_side**2 > self.max_pixels:
+            raise ConfigError(f"min_side {self.min_side} squared exceeds max_pixels: none can pass")
+        aspect = self.max_aspect
+        if isinstance(aspect, bool) or not isinstance(aspect, int | float) or not aspect >= 1:
+            raise ConfigError(f"max_aspect must be a number >= 1, got {aspect!r}")  # NaN too
+        if not isinstance(self.make_thumbnail, bool):
+            raise ConfigError(f"make_thumbnail must be a bool, got {self.make_thumbnail!r}")
+
+
+class _Reject(Exception):
+    """Internal: ends the inspection of one image with a reason code."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail[:_DETAIL_CHARS])
+        self.code, self.detail = self.args
+
+
+def inspect_image(data: bytes, config: ValidationConfig) -> Inspected | Rejected:
+    """Validate the bytes of one image and compute its identity and renditions.
+
+    The checks and their reject codes are listed in the module docstring.
+    ``width`` and ``height`` are those of the stored original as decoded,
+    before EXIF orientation: they describe the bytes that are kept, and the
+    pixel grid that bounding boxes (ILSVRC's VOC XML) are given in. The
+    thumbnail and perceptual hash are made in display orientation (EXIF
+    applied), from an RGB rendition with alpha on white. ``sha256`` is always
+    that of ``data`` exactly as given. ``format`` is Pillow's name, with MPO
+    (multi-picture JPEG from cameras) reported as ``JPEG``.
+
+    Args:
+        data: the original bytes of the file.
+        config: the limits and thumbnail settings.
+
+    Returns:
+        An ``Inspected`` record, or a ``Rejected`` one with a code and a short detail.
+
+    Raises:
+        MemoryError: only when the machine, not the input, runs out of memory.
+    """
+    if not data:
+        return Rejected("E_EMPTY", "zero bytes")
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        return _inspect(data, digest, config)
+    except _Reject as reject:
+        return Rejected(reject.code, reject.detail, digest)
+
+
+def _inspect(data: bytes, digest: str, config: ValidationConfig) -> Inspected:
+    fmt = _sniff(data)
+    if fmt is None:
+        raise _Reject("E_FORMAT", f"not an accepted image format: {_describe(data)}")
+    with warnings.catch_warnings():
+        # Pillow's bomb warning becomes an error (a reject); its corrupt-EXIF and
+        # similar UserWarnings would only flood the log of a large ingest. (The
+        # filters are process-wide: workers are processes, not threads.)
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=(fmt,))
+            width, height = image.size
+            _check_geometry(width, height, config)
+            draft_for(image, max(config.thumbnail_side, _RENDER_SIDE))
+            image.load()
+            rgb = to_rgb(upright(image))
+            thumb = None
+            if config.make_thumbnail:
+                thumb = thumbnail(rgb, config.thumbnail_side, config.thumbnail_quality)
+            image_hash = phash(rgb)
+        except (_Reject, MemoryError):
+            raise
+        except Exception as error:  # any failure of a decoder is a property of the input
+            raise _classify(error, data, fmt) from error
+    return Inspected(
+        sha256=digest,
+        width=width,
+        height=height,
+        format="JPEG" if image.format == "MPO" else fmt,
+        byte_size=len(data),
+        phash=image_hash,
+        thumbnail=thumb,
+    )
+
+
+def _check_geometry(width: int, height: int, config: ValidationConfig) -> None:
+    pixels = width * height
+    if pixels > config.max_pixels:
+        raise _Reject("E_BOMB", f"{width}x{height} = {pixels:,} pixels > {config.max_pixels:,}")
+    if min(width, height) < config.min_side:
+        raise _Reject("E_TOO_SMALL", f"{width}x{height}: a side is under {config.min_side}")
+    aspect = max(width, height) / min(width, height)
+    if aspect > config.max_aspect:
+        raise _Reject("E_ASPECT", f"{width}x{height}: aspect {aspect:.1f} over {config.max_aspect}")
+
+
+def _classify(error: Exception, data: bytes, fmt: str) -> _Reject:
+    """Map an exception raised while opening or decoding to a reject."""
+    if isinstance(error, Image.DecompressionBombError | Image.DecompressionBombWarning):
+        return _Reject("E_BOMB", f"Pillow's bomb guard: {str(error).split(',')[0]}")
+    message = str(error)
+    if "truncated" in message.lower() or _ends_early(data, fmt):
+        return _Reject("E_TRUNCATED", f"{fmt}: {message or 'data ends early'}")
+    if isinstance(error, UnidentifiedImageError):
+        return _Reject("E_DECODE", f"{fmt} signature but its header cannot be read")
+    return _Reject("E_DECODE", f"{fmt}: {type(error).__name__}: {message}")
+
+
+def _sniff(data: bytes) -> str | None:
+    """The accepted format that ``data`` starts like, or None."""
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for fmt, prefixes in _SIGNATURES.items() if data.startswith(prefixes)), None)
+
+
+def _describe(data: bytes) -> str:
+    """Name what some non-image bytes look like, for a human reading the reject."""
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if data[4:8] == b"ftyp":
+        return "an ISO media file (AVIF, HEIC or video)"
+    kind = next((kind for kind, prefixes in _NOT_IMAGES.items() if head.startswith(prefixes)), None)
+    return kind or f"unrecognised bytes {data[:8].hex(' ')}"
+
+
+def _ends_early(data: bytes, fmt: str) -> bool:
+    """Whether the structure of a file that failed to decode says it was cut short.
+
+    Pillow names most cut files truncated itself, but not those cut inside the
+    headers, nor WebP files; only consulted once decoding has failed.
+    """
+    size = len(data)
+    if fmt == "PNG":  # a chunk runs past the end before IEND
+        pos = 8
+        while pos + 8 <= size:
+            kind = data[pos + 4 : pos + 8]
+            if kind == b"IEND" or not kind.isalpha():  # complete, or corrupt rather than cut
+                return False
+            pos += 12 + int.from_bytes(data[pos : pos + 4], "big")
+        return True
+    if fmt == "WEBP":
+        return size < 8 + int.from_bytes(data[4:8], "little")
+    if fmt == "GIF":
+        return not data.endswith(b";")  # the trailer
+    if fmt == "BMP":
+        return size < 18 or size < int.from_bytes(data[2:6], "little")
+    if fmt == "TIFF":  # the first directory lies (partly) past the end
+        big = data[2:4] in (b"+\x00", b"\x00+")  # BigTIFF: 8-byte offsets and counts
+        order: Literal["little", "big"] = "little" if data[:2] == b"II" else "big"
+        at = int.from_bytes(data[8:16] if big else data[4:8], order)
+        count = int.from_bytes(data[at : at + (8 if big else 2)], order)
+        entries = at + (8 + count * 20 + 8 if big else 2 + count * 12 + 4)
+        return size < (16 if big else 8) or at + 2 > size or entries > size
+    return False
