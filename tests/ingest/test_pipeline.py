@@ -181,9 +181,12 @@ def test_kill_9_mid_ingest_then_resume_loses_and_duplicates_nothing(
     database = wordnet_project / "catalog.sqlite"
     victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     logged = _wait_for_rows(database, victim, at_least=10)
+    workers = _children(victim.pid)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     assert 0 < logged < total, "the kill must land mid-ingest"
+    assert workers, "the ingest should have had worker processes"
+    assert _gone(workers), "worker processes outlived the killed ingest"
     finished = subprocess.run([*command, "--json"], capture_output=True, text=True, check=False)
     assert finished.returncode == 0, finished.stderr
     report = json.loads(finished.stdout)
@@ -195,6 +198,35 @@ def test_kill_9_mid_ingest_then_resume_loses_and_duplicates_nothing(
     assert _count(project, schema.candidate) == total
     assert run_checks(project.catalog, project.blobs).ok
     project.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _gone(pids: list[int], timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
+        if not alive:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
 
 
 def _wait_for_rows(database: Path, process: subprocess.Popen[bytes], at_least: int) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -10,6 +13,8 @@ from itertools import islice
 from typing import Protocol, TypeVar
 
 __all__ = ["Engine", "LocalEngine"]
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -23,6 +28,21 @@ class Engine(Protocol):
 
 def _run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
     return [fn(item) for item in chunk]
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: exit when the parent dies, even by SIGKILL.
+
+    A pool's workers otherwise outlive a killed parent, blocked forever on a
+    queue their siblings keep open. Linux's PR_SET_PDEATHSIG makes the kernel
+    kill them; elsewhere this is a no-op.
+    """
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 class LocalEngine:
@@ -48,7 +68,9 @@ class LocalEngine:
                 yield item, fn(item)
             return
         pending: deque[tuple[list[T], Future[list[R]]]] = deque()
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        with ProcessPoolExecutor(
+            max_workers=self.workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             while True:
                 while len(pending) < self.max_in_flight:
                     chunk = list(islice(iterator, self.chunk_size))
