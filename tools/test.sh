@@ -24,6 +24,8 @@ python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 # The taxonomy bench compares against nltk in its own virtualenv; make it (and
 # nltk's copy of the dict files) now, so no test downloads anything.
 python bench/taxonomy.py --prepare --wordnet-source debian
+# Likewise the ingest bench's img2dataset virtualenv and its --quick image set.
+python bench/ingest.py --prepare --quick
 
 # Here a component that cannot start (PostgreSQL, …) fails its tests instead of skipping them.
 export SYNSETDB_TEST_REQUIRE_SERVICES=1

@@ -53,6 +53,8 @@ def sync_taxonomy(conn: Connection, taxonomy: Taxonomy) -> TaxonomyLoad:
     if stored == taxonomy.fingerprint:
         total = conn.execute(select(func.count()).select_from(schema.synset)).scalar_one()
         return TaxonomyLoad(taxonomy.name, 0, int(total), 0, 0, unchanged=True)
+    if conn.dialect.name == "sqlite":  # a big page cache keeps the closure's b-trees in memory
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")
     existing = {row.wnid: row for row in conn.execute(select(schema.synset))}
     added = _add_synsets(conn, taxonomy, existing)
     updated = _update_text(conn, taxonomy, existing)

@@ -22,7 +22,7 @@ from ._output import console, emit_json, json_option
 
 def _ingest_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--workers", type=int, help="Worker processes (default: all cores)."),
+        click.option("--workers", type=int, help="Worker processes (default: cores + 1)."),
         click.option(
             "--batch-size", default=256, show_default=True, help="Inputs per transaction."
         ),

@@ -9,7 +9,9 @@ stored once with nothing dangling, and a re-run picks up where it stopped.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from ..catalog import BoxRecord, ImageRecord, IngestEntry, Project, open_blob_store
+from ..catalog import BlobStore, BoxRecord, ImageRecord, IngestEntry, Project, open_blob_store
 from ..engine import LocalEngine
 from ..errors import ConfigError
 from .items import Inspected, Rejected, Source, SourceItem
@@ -34,7 +36,8 @@ class IngestConfig:
 
     Attributes:
         validation: what counts as a usable image, and the renditions made.
-        workers: worker processes (default: all cores; 0 runs in this process).
+        workers: worker processes (default: one more than the cores, since workers
+            also wait on file writes; 0 runs everything in this process).
         batch_size: inputs per catalog transaction.
         label_status: the status labelled images get as candidates: ``candidate``
             for images still to verify, ``accepted`` for already-verified
@@ -99,9 +102,15 @@ def process_item(
     return _store(data, result, blob_url)
 
 
+@functools.cache
+def _worker_blobs(blob_url: str) -> BlobStore:
+    """One store per worker process. Not durable per file: the writer syncs per batch."""
+    return open_blob_store(blob_url, durable=False)
+
+
 def _store(data: bytes, image: Inspected, blob_url: str) -> ImageRecord:
-    blobs = open_blob_store(blob_url)
-    key = blobs.put(data)
+    blobs = _worker_blobs(blob_url)
+    key = blobs.put(data, key=image.sha256)
     thumbnail_key = blobs.put(image.thumbnail) if image.thumbnail is not None else None
     return ImageRecord(
         id=image.sha256,
@@ -152,7 +161,8 @@ class _Run:
             blob_url=self.project.settings.resolved_blob_url(),
             config=self.config.validation,
         )
-        engine = LocalEngine(self.config.workers)
+        workers = self.config.workers
+        engine = LocalEngine((os.cpu_count() or 1) + 1 if workers is None else workers)
         for item, result in engine.imap(work, self._to_process(done)):
             self._add(item, result)
         self._flush()
@@ -204,6 +214,8 @@ class _Run:
     def _flush(self) -> None:
         if not self.batch:
             return
+        if any(e.image is not None for e in self.batch):
+            self.project.blobs.sync()  # blobs reach the disk before rows that name them
         tally = self.catalog.record_ingest(self.batch, label_status=self.config.label_status)
         self.report.added += tally.added
         self.report.duplicate += tally.duplicate
