@@ -74,3 +74,16 @@ def write_result(result: dict[str, Any]) -> None:
     """The worker's answer: one JSON object on stdout."""
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
+
+
+def verdict(passed: bool | None) -> str:
+    """How a goal's outcome is printed."""
+    return {True: "PASS", False: "FAIL", None: "info"}[passed]
+
+
+def text_table(cells: Sequence[Sequence[str]]) -> str:
+    """Rows of strings (the first is the header) as a fixed-width table."""
+    widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) for cell in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)

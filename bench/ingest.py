@@ -77,7 +77,7 @@ from typing import Any
 from _ingest_env import IMG2DATASET_VERSION, ensure_template, ensure_venv, fresh_project
 from _ingest_env import require_venv as require_img2dataset
 from _ingest_images import CACHE, ImageSet, image_set, warm_page_cache
-from _measure import log
+from _measure import log, text_table, verdict
 from _nltk_env import BenchError
 from taxonomy import machine
 
@@ -596,14 +596,11 @@ def format_table(rows: list[Row]) -> str:
             row.reference or "-",
             "-" if row.ratio is None else f"{row.ratio:.2f}x",
             row.goal or "-",
-            {True: "PASS", False: "FAIL", None: "info"}[row.passed],
+            verdict(row.passed),
         )
         for row in rows
     ]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) for cell in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    return text_table(cells)
 
 
 def notes(r: dict[str, Any], quick: bool) -> list[str]:

@@ -55,7 +55,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from _measure import log, random_pairs
+from _measure import log, random_pairs, text_table, verdict
 from _nltk_env import SOURCES, BenchError, NltkEnv, prepare
 
 BENCH = Path(__file__).resolve().parent
@@ -278,14 +278,11 @@ def format_table(rows: list[Row]) -> str:
             row.nltk,
             "-" if row.ratio is None else f"{row.ratio:.1f}x",
             row.goal or "-",
-            {True: "PASS", False: "FAIL", None: "info"}[row.passed],
+            verdict(row.passed),
         )
         for row in rows
     ]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) for cell in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    return text_table(cells)
 
 
 def notes(r: dict[str, Any], quick: bool) -> list[str]:
