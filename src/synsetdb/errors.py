@@ -7,6 +7,7 @@ item), not exceptions; these classes are for failures of a whole call.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "CatalogError",
@@ -42,6 +43,19 @@ class SynsetdbError(Exception):
     def __str__(self) -> str:
         # KeyError quotes its argument; every subclass shows the plain message.
         return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (worker pools) with their class, message,
+        # fields and code (an instance's own code is in its __dict__), whatever a
+        # subclass's constructor takes.
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
+
+def _rebuild(cls: type[SynsetdbError], message: str, state: dict[str, Any]) -> SynsetdbError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class NotFoundError(SynsetdbError, KeyError):

@@ -267,3 +267,20 @@ def test_dups_finds_near_duplicates_across_and_within_synsets(
     assert only_goldfish == []
     bad = runner.invoke(cli, [*args, "--synset", "n01440765"])
     assert bad.exit_code == 1 and "E_UNKNOWN_SYNSET" in bad.stderr
+
+
+def test_a_blob_store_that_cannot_be_written_stops_cleanly(
+    wordnet_project: Path, folder: Path
+) -> None:
+    blobs = wordnet_project / "blobs"
+    for i in range(256):  # every fan-out folder name taken by a file: writes fail
+        (blobs / f"{i:02x}").write_bytes(b"")
+    result = CliRunner().invoke(
+        cli, ["--project", str(wordnet_project), "ingest", "folder", str(folder), "--workers", "2"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error [E_BLOB_WRITE]")
+    project = Project.open(wordnet_project)
+    assert _count(project, schema.image) == 0
+    assert _count(project, schema.ingest_item) == 0
+    project.close()

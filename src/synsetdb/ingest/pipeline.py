@@ -21,7 +21,7 @@ from typing import Any
 
 from ..catalog import BlobStore, BoxRecord, ImageRecord, IngestEntry, Project, open_blob_store
 from ..engine import LocalEngine
-from ..errors import ConfigError
+from ..errors import ConfigError, IngestError
 from .items import Inspected, Rejected, Source, SourceItem
 from .validate import ValidationConfig, inspect_image
 
@@ -110,8 +110,13 @@ def _worker_blobs(blob_url: str) -> BlobStore:
 
 def _store(data: bytes, image: Inspected, blob_url: str) -> ImageRecord:
     blobs = _worker_blobs(blob_url)
-    key = blobs.put(data, key=image.sha256)
-    thumbnail_key = blobs.put(image.thumbnail) if image.thumbnail is not None else None
+    try:
+        key = blobs.put(data, key=image.sha256)
+        thumbnail_key = blobs.put(image.thumbnail) if image.thumbnail is not None else None
+    except OSError as exc:  # disk full, permissions: the whole run stops, nothing half-stored
+        raise IngestError(
+            f"cannot write to the blob store {blob_url}: {exc}", code="E_BLOB_WRITE"
+        ) from exc
     return ImageRecord(
         id=image.sha256,
         width=image.width,
