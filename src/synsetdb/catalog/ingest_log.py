@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -192,8 +192,16 @@ def _existing_images(conn: Connection, ids: set[str]) -> set[str]:
     return found
 
 
+_IMAGE_FIELDS = tuple(f.name for f in fields(ImageRecord))
+
+
+def _row(image: ImageRecord) -> dict[str, Any]:
+    """A plain dict of the record (dataclasses.asdict deep-copies; this is hot)."""
+    return {name: getattr(image, name) for name in _IMAGE_FIELDS}
+
+
 def _insert_images(conn: Connection, images: Iterable[ImageRecord], now: datetime) -> None:
-    rows = [asdict(image) | {"created_at": now} for image in images]
+    rows = [_row(image) | {"created_at": now} for image in images]
     if rows:  # another ingest may store the same image at the same moment
         conn.execute(insert_ignoring_conflicts(conn, schema.image), rows)
 

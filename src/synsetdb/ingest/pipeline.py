@@ -15,6 +15,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -156,6 +157,8 @@ class _Run:
         self.synset_ids: Mapping[str, int] = self.catalog.synset_ids()
         self.report = IngestReport(source.name)
         self.batch: list[IngestEntry] = []
+        self.pending: Future[None] | None = None
+        self.writer: ThreadPoolExecutor
         self.started = time.perf_counter()
 
     def execute(self) -> IngestReport:
@@ -168,9 +171,14 @@ class _Run:
         )
         workers = self.config.workers
         engine = LocalEngine((os.cpu_count() or 1) + 1 if workers is None else workers)
-        for item, result in engine.imap(work, self._to_process(done)):
-            self._add(item, result)
-        self._flush()
+        # One writer thread: while it syncs blobs and commits a batch, this thread
+        # keeps the workers fed. At most one batch waits for it (bounded memory).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synsetdb-writer") as writer:
+            self.writer = writer
+            for item, result in engine.imap(work, self._to_process(done)):
+                self._add(item, result)
+            self._flush()
+            self._wait_for_writer()
         log.info("ingest %s: %s", self.source.name, self.report.to_dict())
         return self.report
 
@@ -219,14 +227,24 @@ class _Run:
     def _flush(self) -> None:
         if not self.batch:
             return
-        if any(e.image is not None for e in self.batch):
+        self._wait_for_writer()  # batches commit in order, one at a time
+        batch, self.batch = self.batch, []
+        self.pending = self.writer.submit(self._write, batch)
+
+    def _wait_for_writer(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()  # re-raises the writer's error here
+
+    def _write(self, batch: list[IngestEntry]) -> None:
+        """Writer thread: make the batch's blobs durable, then commit its rows."""
+        if any(e.image is not None for e in batch):
             self.project.blobs.sync()  # blobs reach the disk before rows that name them
-        tally = self.catalog.record_ingest(self.batch, label_status=self.config.label_status)
+        tally = self.catalog.record_ingest(batch, label_status=self.config.label_status)
         self.report.added += tally.added
         self.report.duplicate += tally.duplicate
         self.report.rejected += tally.rejected
-        self.report.codes.update(e.code for e in self.batch if e.code)
+        self.report.codes.update(e.code for e in batch if e.code)
         self.report.elapsed_s = time.perf_counter() - self.started
-        self.batch = []
         if self.progress is not None:
             self.progress(self.report)
