@@ -12,13 +12,13 @@ import pytest
 
 from synsetdb.errors import IngestError
 from synsetdb.ingest.items import Box, Source, SourceItem
+from synsetdb.ingest.sources._archive import iter_archive, iter_tar_of_tars
 from synsetdb.ingest.sources.ilsvrc import (
     IlsvrcArchives,
     IlsvrcFolders,
     IlsvrcKaggle,
     open_ilsvrc,
 )
-from synsetdb.ingest.sources.imagenet21k import iter_archive, iter_tar_of_tars
 from tests.fixtures.imagenet_layouts import (
     CLASSES,
     DOG,

@@ -25,7 +25,8 @@ class SourceItem:
     """One candidate image as a source found it.
 
     Exactly one of ``path`` (a local file the worker reads itself) and ``data``
-    (bytes already in memory: tar members, downloads) is set.
+    (bytes already in memory: tar members, downloads) is set, unless ``problem``
+    is: then the item is only recorded, never read.
 
     Attributes:
         key: stable within the source; a re-run skips keys already recorded.

@@ -30,6 +30,15 @@ from typing import IO, Literal
 
 from synsetdb.errors import IngestError
 from synsetdb.ingest.items import Box, Rejected, Source, SourceItem
+from synsetdb.ingest.sources._archive import (
+    WNID,
+    Label,
+    iter_archive,
+    iter_tar_of_tars,
+    iter_wnid_folder,
+    make_item,
+    read_archive_member,
+)
 from synsetdb.ingest.sources.devkit import (
     DEVKIT_ARCHIVE,
     MAX_XML_BYTES,
@@ -40,15 +49,6 @@ from synsetdb.ingest.sources.devkit import (
     read_devkit,
     read_solution,
     read_synset_mapping,
-)
-from synsetdb.ingest.sources.imagenet21k import (
-    WNID,
-    Label,
-    iter_archive,
-    iter_tar_of_tars,
-    iter_wnid_folder,
-    make_item,
-    read_archive_member,
 )
 
 __all__ = [
