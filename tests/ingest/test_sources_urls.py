@@ -79,3 +79,27 @@ def test_text_url_list_and_missing_url_column(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as info:
         list(UrlListSource(bad).rows())
     assert info.value.code == "E_LAYOUT"
+
+
+def test_parquet_url_list_rows(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    listing = tmp_path / "urls.parquet"
+    table = pa.table(
+        {
+            "url": ["http://a.example/x.jpg", "http://b.example/y.jpg"],
+            "wnid": [TENCH, None],
+            "caption": ["a tench", None],
+        }
+    )
+    pq.write_table(table, listing)
+    rows = list(UrlListSource(listing).rows())
+    assert [(r.line, r.url, r.wnid, r.extra) for r in rows] == [
+        (1, "http://a.example/x.jpg", TENCH, {"caption": "a tench"}),
+        (2, "http://b.example/y.jpg", None, {}),
+    ]
+    pq.write_table(pa.table({"link": ["http://a.example/x.jpg"]}), listing)
+    with pytest.raises(IngestError) as info:
+        list(UrlListSource(listing).rows())
+    assert info.value.code == "E_LAYOUT"

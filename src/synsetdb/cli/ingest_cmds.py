@@ -7,17 +7,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..catalog.checks import CHECKS, run_checks
-from ..ingest import FolderSource, IngestConfig, IngestReport, Source, ValidationConfig, ingest
 from ._app import cli
 from ._context import AppContext
 from ._output import console, emit_json, json_option
+
+if TYPE_CHECKING:  # the ingest package (httpx, Pillow, …) loads only when a command runs
+    from ..ingest import IngestConfig, IngestReport, Source
 
 
 def _ingest_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,6 +52,8 @@ def _ingest_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _config(options: dict[str, Any], label_status: str) -> IngestConfig:
+    from ..ingest import IngestConfig, ValidationConfig
+
     validation = ValidationConfig(
         min_side=options["min_side"],
         max_pixels=options["max_pixels"],
@@ -83,6 +87,8 @@ def ingest_folder(
     app: AppContext, /, path: Path, mapping: Path | None, accepted: bool, **options: Any
 ) -> None:
     """Ingest a folder tree of images."""
+    from ..ingest import FolderSource
+
     _run(
         app,
         FolderSource(path, mapping),
@@ -152,6 +158,8 @@ def ingest_urls(app: AppContext, /, file: Path, **options: Any) -> None:
 
 
 def _run(app: AppContext, source: Source, config: IngestConfig, options: dict[str, Any]) -> None:
+    from ..ingest import ingest
+
     with _progress(source.name) as update:
         report = ingest(app.project, source, config, progress=update)
     if options["as_json"]:

@@ -35,7 +35,6 @@ from typing import Any, NoReturn
 from xml.parsers import expat
 
 import numpy as np
-import scipy.io
 
 from synsetdb.errors import IngestError
 from synsetdb.ingest.items import Box
@@ -197,6 +196,8 @@ def parse_meta_mat(data: bytes, where: str) -> tuple[DevkitSynset, ...]:
             ``synsets`` struct array with the eight official fields.
     """
     try:
+        import scipy.io  # only when a devkit is read: it is slow to import
+
         mat = scipy.io.loadmat(io.BytesIO(data), squeeze_me=True, struct_as_record=False)
     except Exception as exc:  # scipy raises ValueError, TypeError, MatReadError, …
         raise _devkit_error(f"{where}: not a readable MATLAB file ({exc})") from exc

@@ -127,7 +127,8 @@ class UrlListSource:
             import pyarrow.parquet as pq
         except ModuleNotFoundError as exc:
             raise IngestError(
-                "reading Parquet needs pyarrow: pip install pyarrow", code="E_DEPENDENCY"
+                "reading Parquet needs pyarrow: pip install 'synsetdb[parquet]'",
+                code="E_DEPENDENCY",
             ) from exc
         table = pq.ParquetFile(self.path)
         if "url" not in table.schema_arrow.names:
