@@ -11,6 +11,7 @@ import json
 import random
 import resource
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,11 @@ def text_table(cells: Sequence[Sequence[str]]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) for cell in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def print_table_and_notes(table: str, notes: Sequence[str]) -> None:
+    """The human-readable body of a benchmark's report: the table, then notes as bullets."""
+    print(table, end="\n\n")
+    for note in notes:
+        print(textwrap.fill(note, 100, initial_indent="- ", subsequent_indent="  "))
+    print()

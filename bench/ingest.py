@@ -66,7 +66,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 import urllib.request
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -77,7 +76,7 @@ from typing import Any
 from _ingest_env import IMG2DATASET_VERSION, ensure_template, ensure_venv, fresh_project
 from _ingest_env import require_venv as require_img2dataset
 from _ingest_images import CACHE, ImageSet, image_set, warm_page_cache
-from _measure import log, text_table, verdict
+from _measure import log, print_table_and_notes, text_table, verdict
 from _nltk_env import BenchError
 from taxonomy import machine
 
@@ -652,10 +651,7 @@ def print_report(results: dict[str, Any], rows: list[Row], report: dict[str, Any
         f"ingest: synsetdb {versions['synsetdb']} vs img2dataset {versions['img2dataset']}"
         f" and the PIL decode limit, {report['mode']} run\n"
     )
-    print(format_table(rows), end="\n\n")
-    for note in notes(results, report["mode"] == "quick"):
-        print(textwrap.fill(note, 100, initial_indent="- ", subsequent_indent="  "))
-    print()
+    print_table_and_notes(format_table(rows), notes(results, report["mode"] == "quick"))
 
 
 # ----------------------------------------------------------------------------- main

@@ -50,12 +50,11 @@ import platform
 import statistics
 import subprocess
 import sys
-import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from _measure import log, random_pairs, text_table, verdict
+from _measure import log, print_table_and_notes, random_pairs, text_table, verdict
 from _nltk_env import SOURCES, BenchError, NltkEnv, prepare
 
 BENCH = Path(__file__).resolve().parent
@@ -336,10 +335,7 @@ def print_report(results: dict[str, Any], rows: list[Row], report: dict[str, Any
         f"taxonomy: synsetdb {versions['synsetdb']} vs nltk {versions['nltk']},"
         f" {report['mode']} run, seed {report['seed']}\n"
     )
-    print(format_table(rows), end="\n\n")
-    for note in notes(results, report["mode"] == "quick"):
-        print(textwrap.fill(note, 100, initial_indent="- ", subsequent_indent="  "))
-    print()
+    print_table_and_notes(format_table(rows), notes(results, report["mode"] == "quick"))
 
 
 # ----------------------------------------------------------------------------- main
