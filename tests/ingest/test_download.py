@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from synsetdb.errors import ConfigError
-from synsetdb.ingest.download import Download, DownloadConfig, _is_public, download, sniff_image
+from synsetdb.ingest._netbackend import is_public
+from synsetdb.ingest.download import Download, DownloadConfig, download, sniff_image
 from tests.fixtures.http_server import LocalServer, serving
 from tests.fixtures.photos import encode, photo
 
@@ -117,7 +118,7 @@ def test_loopback_is_refused_by_default(server: LocalServer) -> None:
     ],
 )
 def test_address_classification(address: str, public: bool) -> None:
-    assert _is_public(address) is public
+    assert is_public(address) is public
 
 
 def test_config_rejects_nonsense() -> None:

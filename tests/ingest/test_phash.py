@@ -18,7 +18,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 def _reference_phash(image: Image.Image) -> int:
     """An independent statement of the recipe: scipy's DCT, bits as a string, MSB first."""
-    grey = image.convert("L").resize((32, 32), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    grey = image.convert("L").resize((32, 32), Image.Resampling.BOX)
     low = np.round(dctn(np.asarray(grey, dtype=np.float64), type=2, norm="ortho")[:8, :8], 6)
     unsigned = int("".join("1" if c > np.median(low) else "0" for c in low.flat), 2)
     return unsigned - 2**64 if unsigned >= 2**63 else unsigned

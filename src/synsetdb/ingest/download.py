@@ -18,10 +18,8 @@ Every URL ends as a ``Download`` with either bytes or an error code
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import queue
 import random
-import socket
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -34,6 +32,7 @@ import httpx
 
 from .._version import __version__
 from ..errors import ConfigError
+from ._netbackend import AsyncioBackend, RefusedAddress
 
 __all__ = ["Download", "DownloadConfig", "download", "sniff_image"]
 
@@ -90,64 +89,19 @@ def sniff_image(data: bytes) -> str | None:
     return next((fmt for magic, fmt in _MAGIC if data.startswith(magic)), None)
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-class _RefusedAddress(Exception):
-    pass
-
-
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves the host itself and connects only to public addresses it checked."""
-
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = [str(info[4][0]) for info in infos]
-        refused = [a for a in addresses if not _is_public(a)]
-        if refused or not addresses:
-            raise _RefusedAddress(
-                f"{host} resolves to non-public address {refused[0] if refused else '?'}"
-            )
-        return await self._inner.connect_tcp(
-            addresses[0], port, timeout, local_address, socket_options
-        )
-
-    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        raise _RefusedAddress("unix sockets are not downloaded from")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
 def _transport(config: DownloadConfig) -> httpx.AsyncHTTPTransport:
     limits = httpx.Limits(
         max_connections=config.concurrency, max_keepalive_connections=config.concurrency
     )
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
-    if not config.allow_private:
-        # httpx has no public hook for name resolution; its transport keeps the
-        # httpcore pool in ``_pool``. tests/ingest/test_download.py fails loudly
-        # if a loopback request ever gets through.
-        transport._pool = httpcore.AsyncConnectionPool(
-            max_connections=config.concurrency,
-            max_keepalive_connections=config.concurrency,
-            network_backend=_GuardedBackend(),
-        )
+    # httpx has no public hook for the network backend (name resolution included);
+    # its transport keeps the httpcore pool in ``_pool``. tests/ingest/test_download.py
+    # fails loudly if a loopback request ever gets through.
+    transport._pool = httpcore.AsyncConnectionPool(
+        max_connections=config.concurrency,
+        max_keepalive_connections=config.concurrency,
+        network_backend=AsyncioBackend(refuse_private=not config.allow_private),
+    )
     return transport
 
 
@@ -192,15 +146,15 @@ class _Fetcher:
                         continue
                     return await self._read(url, response)
             return Download(url, code="E_REDIRECTS", detail="too many redirects"), None
-        except _RefusedAddress as exc:
+        except RefusedAddress as exc:
             return Download(url, code="E_PRIVATE_ADDRESS", detail=str(exc)), None
         except httpx.TimeoutException as exc:
             return Download(url, code="E_TIMEOUT", detail=type(exc).__name__), 0.0
         except httpx.InvalidURL as exc:
             return Download(url, code="E_URL", detail=str(exc)), None
         except (httpx.TransportError, OSError) as exc:
-            refused = isinstance(exc.__context__, _RefusedAddress) or isinstance(
-                exc.__cause__, _RefusedAddress
+            refused = isinstance(exc.__context__, RefusedAddress) or isinstance(
+                exc.__cause__, RefusedAddress
             )
             if refused:
                 return Download(url, code="E_PRIVATE_ADDRESS", detail=str(exc.__context__)), None
@@ -254,11 +208,19 @@ async def _download_all(urls: Iterable[str], config: DownloadConfig, out: queue.
                 if len(pending) >= 2 * config.concurrency:  # bounded: never every URL at once
                     done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     for task in done:
-                        await asyncio.to_thread(out.put, task.result())
+                        await _hand_over(out, task.result())
             for next_done in asyncio.as_completed(pending):
-                await asyncio.to_thread(out.put, await next_done)
+                await _hand_over(out, await next_done)
     finally:
         out.put(_DONE)
+
+
+async def _hand_over(out: queue.Queue[Any], result: Download) -> None:
+    """Queue a result for the consumer; only a full queue costs a thread hop (never the loop)."""
+    try:
+        out.put_nowait(result)
+    except queue.Full:
+        await asyncio.to_thread(out.put, result)
 
 
 _DONE = object()
