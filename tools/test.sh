@@ -26,6 +26,8 @@ python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 python bench/taxonomy.py --prepare --wordnet-source debian
 # Likewise the ingest bench's img2dataset virtualenv and its --quick image set.
 python bench/ingest.py --prepare --quick
+# And the verify bench's crowd-kit virtualenv.
+python bench/verify.py --prepare
 
 # Here a component that cannot start (PostgreSQL, …) fails its tests instead of skipping them.
 export SYNSETDB_TEST_REQUIRE_SERVICES=1

@@ -1,0 +1,265 @@
+"""A simulated crowd with known ground truth: for tests, benchmarks and ``synsetdb demo``.
+
+Candidates come in synsets of varied difficulty, with a realistic share of
+true positives (web image search returned about 10% usable images for
+ImageNet). Workers are diligent with Beta-distributed accuracy, or spammers
+(random clickers, or always "yes", or always "no"), as on Mechanical Turk.
+
+Every strategy sees the same crowd: the ``j``-th vote on candidate ``c``
+always comes from the same worker with the same answer (common random
+numbers), so strategies differ only in how many votes they ask for and how
+they read them. A worker never votes twice on one candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import VerifyError
+from .consensus import ConfidenceTable, ConsensusConfig, Decision, decide
+from .votes import Votes
+
+__all__ = [
+    "CrowdConfig",
+    "Outcome",
+    "SimulatedCrowd",
+    "SynsetSpec",
+    "default_synsets",
+    "run_dynamic",
+    "score",
+]
+
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class SynsetSpec:
+    """One simulated synset.
+
+    Attributes:
+        name: its label in reports ("cat", "Burmese cat").
+        candidates: how many candidate images it has.
+        difficulty: 0 (anyone tells it apart) to 1 (diligent workers guess at chance).
+        positive_share: the share of candidates that truly show it.
+    """
+
+    name: str
+    candidates: int
+    difficulty: float
+    positive_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.candidates < 1 or not 0.0 <= self.difficulty <= 1.0:
+            raise VerifyError(
+                "a synset needs candidates >= 1 and difficulty in [0, 1]", code="E_CONFIG"
+            )
+        if not 0.0 < self.positive_share < 1.0:
+            raise VerifyError("positive_share must be in (0, 1)", code="E_CONFIG")
+
+
+@dataclass(frozen=True, slots=True)
+class CrowdConfig:
+    """The worker pool.
+
+    Attributes:
+        workers: how many workers.
+        accuracy_mean, accuracy_concentration: a diligent worker's accuracy on an
+            easy synset is Beta-distributed with this mean and concentration (a + b).
+        spammer_share: the share of spammers, split evenly between random
+            clickers, always-yes and always-no.
+        max_votes: the most votes any candidate can receive.
+    """
+
+    workers: int = 500
+    accuracy_mean: float = 0.88
+    accuracy_concentration: float = 12.0
+    spammer_share: float = 0.1
+    max_votes: int = 20
+
+    def __post_init__(self) -> None:
+        if self.workers < self.max_votes or self.max_votes < 1:
+            raise VerifyError(
+                "need workers >= max_votes >= 1 (one vote per worker per image)", code="E_CONFIG"
+            )
+        if not 0.5 < self.accuracy_mean < 1.0 or not 0.0 <= self.spammer_share < 1.0:
+            raise VerifyError(
+                "need 0.5 < accuracy_mean < 1 and 0 <= spammer_share < 1", code="E_CONFIG"
+            )
+
+
+def default_synsets(scale: int = 1) -> list[SynsetSpec]:
+    """Twenty synsets from easy to hard (the 2009 paper's "cat" to "Burmese cat").
+
+    ``scale`` multiplies the 1,000 candidates each has.
+    """
+    difficulties = np.linspace(0.0, 0.6, 20)
+    return [
+        SynsetSpec(f"synset-{i:02d} (difficulty {d:.2f})", 1000 * scale, float(d))
+        for i, d in enumerate(difficulties)
+    ]
+
+
+class SimulatedCrowd:
+    """Candidates with ground truth, workers, and every vote they would cast.
+
+    Attributes:
+        truth: per candidate, whether it truly shows its synset.
+        synset: per candidate, the index into ``synsets``.
+        accuracy: per worker, the accuracy on an easy synset (spammers: NaN).
+        kind: per worker: ``diligent``, ``random``, ``always-yes`` or ``always-no``.
+    """
+
+    def __init__(
+        self, synsets: Sequence[SynsetSpec], config: CrowdConfig | None = None, seed: int = 0
+    ) -> None:
+        self.config = config or CrowdConfig()
+        self.synsets = list(synsets)
+        if not self.synsets:
+            raise VerifyError("a simulated crowd needs at least one synset", code="E_CONFIG")
+        rng = np.random.default_rng(seed)
+        sizes = [s.candidates for s in self.synsets]
+        self.synset: IntArray = np.repeat(np.arange(len(sizes)), sizes)
+        shares = np.array([s.positive_share for s in self.synsets])[self.synset]
+        self.truth: BoolArray = rng.random(self.synset.size) < shares
+        self.kind, self.accuracy = self._workers(rng)
+        n, w = self.n_candidates, self.config.workers
+        coprime = np.array([s for s in range(1, w) if math.gcd(s, w) == 1])
+        self._start, self._step = rng.integers(0, w, size=n), rng.choice(coprime, size=n)
+        self._answers = self._all_answers(rng)
+        # _yes_before[c, j]: yes votes among the first j votes on candidate c
+        self._yes_before = np.zeros((n, self.config.max_votes + 1), dtype=np.int64)
+        np.cumsum(self._answers, axis=1, out=self._yes_before[:, 1:])
+
+    @property
+    def n_candidates(self) -> int:
+        return int(self.truth.size)
+
+    def _workers(self, rng: np.random.Generator) -> tuple[NDArray[np.str_], NDArray[np.float64]]:
+        c = self.config
+        kinds = np.array(["diligent", "random", "always-yes", "always-no"])
+        spam = c.spammer_share / 3.0
+        kind = rng.choice(kinds, size=c.workers, p=[1.0 - c.spammer_share, spam, spam, spam])
+        a = c.accuracy_mean * c.accuracy_concentration
+        accuracy = rng.beta(a, c.accuracy_concentration - a, size=c.workers)
+        accuracy = np.where(kind == "diligent", np.maximum(accuracy, 0.5), np.nan)
+        return kind, accuracy
+
+    def worker_of(self, candidates: IntArray, rank: IntArray) -> IntArray:
+        """The worker who casts vote number ``rank`` (0-based) on each candidate.
+
+        Vote ranks walk a per-candidate arithmetic sequence modulo the pool size
+        with a step coprime to it, so ranks below ``workers`` never repeat a worker.
+        """
+        step = self._step[candidates]
+        return np.asarray((self._start[candidates] + rank * step) % self.config.workers, np.int64)
+
+    def _all_answers(self, rng: np.random.Generator) -> BoolArray:
+        n, k = self.n_candidates, self.config.max_votes
+        candidates = np.repeat(np.arange(n), k)
+        ranks = np.tile(np.arange(k), n)
+        workers = self.worker_of(candidates, ranks)
+        p_yes = self._p_yes(candidates, workers)
+        answers: BoolArray = (rng.random(n * k) < p_yes).reshape(n, k)
+        return answers
+
+    def _p_yes(self, candidates: IntArray, workers: IntArray) -> NDArray[np.float64]:
+        difficulty = np.array([s.difficulty for s in self.synsets])[self.synset[candidates]]
+        accuracy = 0.5 + (self.accuracy[workers] - 0.5) * (1.0 - difficulty)
+        truth = self.truth[candidates]
+        kind = self.kind[workers]
+        return np.select(
+            [kind == "random", kind == "always-yes", kind == "always-no"],
+            [0.5, 1.0, 0.0],
+            default=np.where(truth, accuracy, 1.0 - accuracy),
+        )
+
+    def answers(self, candidates: IntArray, rank: IntArray) -> BoolArray:
+        """The answer ("yes, it shows the synset") of vote ``rank`` on each candidate."""
+        if np.any(rank >= self.config.max_votes):
+            raise VerifyError(
+                f"at most {self.config.max_votes} votes per candidate", code="E_CONFIG"
+            )
+        result: BoolArray = self._answers[candidates, rank]
+        return result
+
+    def fixed_votes(self, k: int) -> Votes:
+        """The first ``k`` votes on every candidate, as vote rows (labels 0/1)."""
+        n = self.n_candidates
+        candidates = np.repeat(np.arange(n), k)
+        ranks = np.tile(np.arange(k), n)
+        labels = self.answers(candidates, ranks).astype(np.int64)
+        return Votes.from_arrays(
+            candidates, self.worker_of(candidates, ranks), labels, classes=[0, 1]
+        )
+
+    def yes_counts(self, votes: IntArray) -> IntArray:
+        """Yes votes among the first ``votes[c]`` votes of each candidate ``c``."""
+        result: IntArray = self._yes_before[np.arange(self.n_candidates), votes]
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a labelling strategy did against the ground truth."""
+
+    strategy: str
+    votes_per_candidate: float
+    precision: float
+    recall: float
+    accepted: int
+    undecided: int = 0
+
+
+def score(
+    crowd: SimulatedCrowd, strategy: str, accepted: BoolArray, votes: int, undecided: int = 0
+) -> Outcome:
+    """Precision and recall of ``accepted`` against the crowd's ground truth."""
+    true_accepted = int((accepted & crowd.truth).sum())
+    n_accepted = int(accepted.sum())
+    return Outcome(
+        strategy=strategy,
+        votes_per_candidate=votes / crowd.n_candidates,
+        precision=true_accepted / n_accepted if n_accepted else 1.0,
+        recall=true_accepted / int(crowd.truth.sum()),
+        accepted=n_accepted,
+        undecided=undecided,
+    )
+
+
+def run_dynamic(
+    crowd: SimulatedCrowd, config: ConsensusConfig | None = None, seed: int = 0
+) -> tuple[Outcome, dict[str, ConfidenceTable]]:
+    """Dynamic consensus on the simulated crowd: per synset, each round one vote per open candidate.
+
+    Returns the outcome and each synset's fitted confidence table.
+    """
+    config = config or ConsensusConfig()
+    if config.max_votes > crowd.config.max_votes:
+        raise VerifyError("the consensus vote cap exceeds the crowd's", code="E_CONFIG")
+    rng = np.random.default_rng(seed)
+    votes = np.zeros(crowd.n_candidates, dtype=np.int64)
+    decision = np.full(crowd.n_candidates, Decision.OPEN, dtype=f"<U{len(Decision.UNDECIDED)}")
+    tables: dict[str, ConfidenceTable] = {}
+    for index, spec in enumerate(crowd.synsets):
+        members = np.flatnonzero(crowd.synset == index)
+        seed_set = rng.choice(members, size=min(config.seed_size, members.size), replace=False)
+        votes[seed_set] = config.seed_votes
+        yes = crowd.yes_counts(votes)
+        table = ConfidenceTable.fit(yes[seed_set], votes[seed_set] - yes[seed_set])
+        tables[spec.name] = table
+        while True:
+            yes = crowd.yes_counts(votes)[members]
+            decision[members] = decide(table, yes, votes[members] - yes, config)
+            open_ = members[decision[members] == Decision.OPEN]
+            if open_.size == 0:
+                break
+            votes[open_] += 1
+    accepted = decision == Decision.ACCEPT
+    undecided = int((decision == Decision.UNDECIDED).sum())
+    return score(crowd, "dynamic consensus", accepted, int(votes.sum()), undecided), tables

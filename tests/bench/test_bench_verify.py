@@ -1,0 +1,42 @@
+"""bench/verify.py --quick runs end to end, so the benchmark cannot rot.
+
+Not a performance test: --quick enforces only that every strategy accepted
+something and that synsetdb's Dawid–Skene agrees with crowd-kit's on >= 99% of
+tasks. tools/test.sh makes the crowd-kit virtualenv (``--prepare``) before
+pytest; --quick never installs, so a missing set-up fails here with exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "verify.py"
+
+
+@pytest.mark.slow
+def test_quick_run_compares_strategies_and_crowd_kit() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert proc.returncode == 0, output
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["mode"] == "quick" and summary["checks_ok"] is True
+    strategies = [o["strategy"] for o in summary["labelling"]["outcomes"]]
+    assert strategies == [
+        "fixed 10-vote majority",
+        "Dawid-Skene, fixed 5 votes",
+        "dynamic consensus",
+    ]
+    assert summary["dawid_skene"]["votes"] == 20_000
+    assert summary["goals"]["ds_speed"]["value"] > 0
