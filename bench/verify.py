@@ -2,9 +2,11 @@
 
 1. Labelling cost. ``synsetdb.verify.simulate.SimulatedCrowd`` with its
    defaults (20 synsets from easy to hard, 1,000 candidates each, 10% true
-   positives, 500 workers of Beta-distributed accuracy, 10% spammers). Every
-   strategy reads the same votes (the j-th vote on a candidate is always the
-   same worker's same answer):
+   positives, 500 workers of Beta-distributed accuracy, 10% spammers), whose
+   workers first answer 20 hidden controls each: those
+   ``synsetdb.verify.quality.assess_workers`` flags are kept out of the pool
+   for every strategy alike. Every strategy reads the same votes (the j-th
+   vote on a candidate is always the same worker's same answer):
    - fixed 10-vote majority (ties rejected);
    - Dawid–Skene on a fixed 5 votes per candidate;
    - ImageNet's dynamic consensus with ``ConsensusConfig()``'s defaults.
@@ -50,6 +52,7 @@ BENCH = Path(__file__).resolve().parent
 VENV = BENCH / ".venv-crowdkit"
 CROWDKIT_VERSION = "1.4.1"
 PREPARE = "python bench/verify.py --prepare"
+CONTROLS = 20  # hidden controls each simulated worker answers before voting
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ def labelling_cost(scale: int) -> dict[str, Any]:
     """The three strategies on one simulated crowd (``scale`` 0: a small one for --quick)."""
     from synsetdb.verify import DawidSkene
     from synsetdb.verify.simulate import (
+        CrowdConfig,
         SimulatedCrowd,
         SynsetSpec,
         default_synsets,
@@ -109,7 +113,7 @@ def labelling_cost(scale: int) -> dict[str, Any]:
         synsets = default_synsets(scale)
     else:
         synsets = [SynsetSpec("easy", 500, 0.0), SynsetSpec("hard", 500, 0.4)]
-    crowd = SimulatedCrowd(synsets, seed=2009)
+    crowd = SimulatedCrowd(synsets, CrowdConfig(controls=CONTROLS), seed=2009)
     n = crowd.n_candidates
     fixed = crowd.yes_counts(np.full(n, 10)) > 5
     ds = DawidSkene().fit(crowd.fixed_votes(5))
@@ -125,6 +129,9 @@ def labelling_cost(scale: int) -> dict[str, Any]:
         "true_share": float(crowd.truth.mean()),
         "spammers": int((crowd.kind != "diligent").sum()),
         "workers": int(crowd.kind.size),
+        "excluded": int(crowd.excluded.sum()),
+        "excluded_spammers": int((crowd.excluded & (crowd.kind != "diligent")).sum()),
+        "control_votes_per_candidate": crowd.control_votes / n,
         "outcomes": [asdict(o) for o in outcomes],
         "tables": {name: asdict(t) for name, t in tables.items()},
     }
@@ -226,7 +233,10 @@ def print_report(cost: dict[str, Any], speed: dict[str, Any], judged: dict[str, 
     notes = [
         f"crowd: {cost['candidates']:,} candidates in {cost['synsets']} synsets, "
         f"{cost['true_share']:.1%} true positives, {cost['workers']} workers of whom "
-        f"{cost['spammers']} spammers.",
+        f"{cost['spammers']} spammers; {CONTROLS} controls per worker screened out "
+        f"{cost['excluded']} workers ({cost['excluded_spammers']} of the spammers), "
+        f"costing {cost['control_votes_per_candidate']:.2f} votes per candidate on top of "
+        "each strategy's (not counted in the table).",
         f"Dawid-Skene: {speed['votes']:,} votes on {speed['tasks']:,} tasks by "
         f"{speed['workers']:,} workers; synsetdb {speed['ours_s']:.2f} s "
         f"({speed['ours_iterations']} iterations), crowd-kit {speed['crowdkit_version']} "

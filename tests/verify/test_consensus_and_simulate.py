@@ -118,3 +118,13 @@ def test_dynamic_consensus_on_an_easy_crowd_is_precise_and_cheap() -> None:
     assert outcome.votes_per_candidate < 10
     fixed = score(crowd, "fixed-10", crowd.yes_counts(np.full(crowd.n_candidates, 10)) > 5, 10)
     assert outcome.precision > fixed.precision
+
+
+def test_a_candidate_that_can_no_longer_be_accepted_stops_early() -> None:
+    table = ConfidenceTable(prior=0.1, sensitivity=0.8, false_positive=0.2, seed=100)
+    config = ConsensusConfig(accept=0.99, reject=0.001, max_votes=6, seed_votes=5)
+    yes, no = 1, 3  # two votes left: even two more yes cannot reach 0.99
+    assert config.reject < table.confidence(yes, no) < config.accept
+    assert table.confidence(yes + 2, no) < config.accept
+    assert decide(table, [yes], [no], config).tolist() == [Decision.UNDECIDED]
+    assert decide(table, [3], [0], config).tolist() == [Decision.OPEN]  # still reachable

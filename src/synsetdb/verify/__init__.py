@@ -2,6 +2,7 @@
 
 from .aggregate import Aggregator, DawidSkene, MajorityVote, SelectionFrequency
 from .consensus import ConfidenceTable, ConsensusConfig, Decision, DynamicConsensus, decide
+from .quality import QualityConfig, WorkerQuality, assess_workers, exclude_workers
 from .votes import Votes, as_votes
 
 __all__ = [
@@ -12,8 +13,12 @@ __all__ = [
     "Decision",
     "DynamicConsensus",
     "MajorityVote",
+    "QualityConfig",
     "SelectionFrequency",
     "Votes",
+    "WorkerQuality",
     "as_votes",
+    "assess_workers",
     "decide",
+    "exclude_workers",
 ]

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from ..errors import VerifyError
 from .consensus import ConfidenceTable, ConsensusConfig, Decision, decide
+from .quality import assess_workers
 from .votes import Votes
 
 __all__ = [
@@ -74,6 +75,10 @@ class CrowdConfig:
         spammer_share: the share of spammers, split evenly between random
             clickers, always-yes and always-no.
         max_votes: the most votes any candidate can receive.
+        controls: hidden controls (half positive, half negative, of random
+            synsets) each worker answers first; workers that
+            :func:`~synsetdb.verify.quality.assess_workers` flags are then kept
+            out of the voting pool. 0: no screening.
     """
 
     workers: int = 500
@@ -81,6 +86,7 @@ class CrowdConfig:
     accuracy_concentration: float = 12.0
     spammer_share: float = 0.1
     max_votes: int = 20
+    controls: int = 0
 
     def __post_init__(self) -> None:
         if self.workers < self.max_votes or self.max_votes < 1:
@@ -128,8 +134,12 @@ class SimulatedCrowd:
         shares = np.array([s.positive_share for s in self.synsets])[self.synset]
         self.truth: BoolArray = rng.random(self.synset.size) < shares
         self.kind, self.accuracy = self._workers(rng)
-        n, w = self.n_candidates, self.config.workers
-        coprime = np.array([s for s in range(1, w) if math.gcd(s, w) == 1])
+        self.excluded: BoolArray = self._screen(rng)
+        self._pool = np.flatnonzero(~self.excluded)
+        if self._pool.size < self.config.max_votes:
+            raise VerifyError("screening left fewer workers than max_votes", code="E_CONFIG")
+        n, w = self.n_candidates, self._pool.size
+        coprime = np.array([s for s in range(1, max(w, 2)) if math.gcd(s, w) == 1])
         self._start, self._step = rng.integers(0, w, size=n), rng.choice(coprime, size=n)
         self._answers = self._all_answers(rng)
         # _yes_before[c, j]: yes votes among the first j votes on candidate c
@@ -150,28 +160,52 @@ class SimulatedCrowd:
         accuracy = np.where(kind == "diligent", np.maximum(accuracy, 0.5), np.nan)
         return kind, accuracy
 
+    @property
+    def control_votes(self) -> int:
+        """Votes spent on controls (screening), in all."""
+        return self.config.controls * self.config.workers
+
+    def _screen(self, rng: np.random.Generator) -> BoolArray:
+        """Who fails the controls (all False without controls)."""
+        c, w = self.config.controls, self.config.workers
+        if c == 0:
+            return np.zeros(w, dtype=bool)
+        workers = np.repeat(np.arange(w), c)
+        truth = np.tile(np.arange(c) % 2 == 0, w)
+        synset = rng.integers(0, len(self.synsets), size=workers.size)
+        said_yes = rng.random(workers.size) < self._p_yes(truth, synset, workers)
+        controls = np.arange(workers.size)
+        quality = assess_workers(
+            Votes.from_arrays(controls, workers, said_yes.astype(np.int64), classes=[0, 1]),
+            dict(zip(controls.tolist(), truth.tolist(), strict=True)),
+        )
+        flagged = {worker for worker, record in quality.items() if record.flag is not None}
+        return np.isin(np.arange(w), list(flagged))
+
     def worker_of(self, candidates: IntArray, rank: IntArray) -> IntArray:
         """The worker who casts vote number ``rank`` (0-based) on each candidate.
 
-        Vote ranks walk a per-candidate arithmetic sequence modulo the pool size
-        with a step coprime to it, so ranks below ``workers`` never repeat a worker.
+        Vote ranks walk a per-candidate arithmetic sequence over the pool of
+        workers not screened out, modulo its size and with a step coprime to
+        it, so ranks below the pool's size never repeat a worker.
         """
         step = self._step[candidates]
-        return np.asarray((self._start[candidates] + rank * step) % self.config.workers, np.int64)
+        position = (self._start[candidates] + rank * step) % self._pool.size
+        return np.asarray(self._pool[position], dtype=np.int64)
 
     def _all_answers(self, rng: np.random.Generator) -> BoolArray:
         n, k = self.n_candidates, self.config.max_votes
         candidates = np.repeat(np.arange(n), k)
         ranks = np.tile(np.arange(k), n)
         workers = self.worker_of(candidates, ranks)
-        p_yes = self._p_yes(candidates, workers)
+        p_yes = self._p_yes(self.truth[candidates], self.synset[candidates], workers)
         answers: BoolArray = (rng.random(n * k) < p_yes).reshape(n, k)
         return answers
 
-    def _p_yes(self, candidates: IntArray, workers: IntArray) -> NDArray[np.float64]:
-        difficulty = np.array([s.difficulty for s in self.synsets])[self.synset[candidates]]
+    def _p_yes(self, truth: BoolArray, synset: IntArray, workers: IntArray) -> NDArray[np.float64]:
+        """How likely each worker says yes to an image of this truth in this synset."""
+        difficulty = np.array([s.difficulty for s in self.synsets])[synset]
         accuracy = 0.5 + (self.accuracy[workers] - 0.5) * (1.0 - difficulty)
-        truth = self.truth[candidates]
         kind = self.kind[workers]
         return np.select(
             [kind == "random", kind == "always-yes", kind == "always-no"],
@@ -250,16 +284,18 @@ def run_dynamic(
         members = np.flatnonzero(crowd.synset == index)
         seed_set = rng.choice(members, size=min(config.seed_size, members.size), replace=False)
         votes[seed_set] = config.seed_votes
-        yes = crowd.yes_counts(votes)
-        table = ConfidenceTable.fit(yes[seed_set], votes[seed_set] - yes[seed_set])
-        tables[spec.name] = table
         while True:
-            yes = crowd.yes_counts(votes)[members]
-            decision[members] = decide(table, yes, votes[members] - yes, config)
+            # The table is refitted on every vote so far: the seed's at first
+            # (the 2009 procedure), then more evidence each round.
+            voted = members[votes[members] > 0]
+            yes = crowd.yes_counts(votes)
+            table = ConfidenceTable.fit(yes[voted], votes[voted] - yes[voted])
+            decision[members] = decide(table, yes[members], votes[members] - yes[members], config)
             open_ = members[decision[members] == Decision.OPEN]
             if open_.size == 0:
                 break
             votes[open_] += 1
+        tables[spec.name] = table
     accepted = decision == Decision.ACCEPT
     undecided = int((decision == Decision.UNDECIDED).sum())
     return score(crowd, "dynamic consensus", accepted, int(votes.sum()), undecided), tables
