@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
-from synsetdb.catalog import Catalog, ImageRecord, migrate, schema
+from synsetdb.catalog import Catalog, ImageRecord, IngestEntry, RenditionRecord, migrate, schema
 from synsetdb.errors import CatalogError, UnknownSynsetError
 from synsetdb.hierarchy import Synset, Taxonomy
 
@@ -142,6 +143,51 @@ def test_bad_input_is_refused_with_a_code_and_keeps_what_was_stored(catalog: Cat
     assert catalog.images_under(DOG) == [kept.id]
     assert _count(catalog, schema.image) == 1
     assert _count(catalog, schema.candidate) == 1
+
+
+def _renditions(catalog: Catalog) -> set[tuple[str, str, str, int, int]]:
+    r = schema.rendition.c
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(select(r.image_id, r.kind, r.blob_key, r.width, r.height))
+        return {(image_id, kind, key, width, height) for image_id, kind, key, width, height in rows}
+
+
+def test_renditions_are_stored_with_their_image_and_never_replaced(catalog: Catalog) -> None:
+    copy, small = _image("copy").id, _image("small").id  # blob keys: any sha256
+    image = replace(
+        _image("photo"),
+        renditions=(
+            RenditionRecord("resized-256", copy, 341, 256),
+            RenditionRecord("resized-128", small, 171, 128),
+        ),
+    )
+    assert catalog.record_ingest([IngestEntry("a", "photo.jpg", image=image)]).added == 1
+    stored = {(image.id, "resized-256", copy, 341, 256), (image.id, "resized-128", small, 171, 128)}
+    assert _renditions(catalog) == stored
+    # The same image again, from another source, with another resized-256 and a new kind.
+    other = _image("other").id
+    again = replace(
+        image,
+        renditions=(
+            RenditionRecord("resized-256", other, 341, 256),
+            RenditionRecord("resized-64", other, 85, 64),
+        ),
+    )
+    assert catalog.record_ingest([IngestEntry("b", "copy.jpg", image=again)]).duplicate == 1
+    assert _renditions(catalog) == stored | {(image.id, "resized-64", other, 85, 64)}
+    assert catalog.add_image(replace(_image("later"), renditions=again.renditions)) is True
+    assert len(_renditions(catalog)) == 5
+
+
+def test_bad_renditions_are_bad_records() -> None:
+    key = _image("copy").id
+    for bad in (("resized-256", "not a sha256", 1, 1), ("resized-256", key, 0, 1), ("", key, 1, 1)):
+        with pytest.raises(CatalogError) as info:
+            RenditionRecord(*bad)
+        assert info.value.code == "E_BAD_RECORD"
+    twice = (RenditionRecord("resized-256", key, 1, 1),) * 2
+    with pytest.raises(CatalogError, match="two renditions"):
+        replace(_image("photo"), renditions=twice)
 
 
 def test_unreachable_database_is_a_clear_error() -> None:

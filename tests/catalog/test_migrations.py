@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import Engine, inspect, text
 
 from synsetdb.catalog import Catalog, make_engine, migrate, schema
 from synsetdb.errors import SchemaVersionError
@@ -26,7 +26,7 @@ def test_new_catalog_is_at_head_and_upgrade_is_idempotent(catalog_url: str) -> N
     Catalog.open(catalog_url, create=True).close()
     Catalog.open(catalog_url, create=True).close()
     engine = make_engine(catalog_url)
-    assert migrate.current_revision(engine) == migrate.head_revision() == "0002"
+    assert migrate.current_revision(engine) == migrate.head_revision() == "0003"
     engine.dispose()
 
 
@@ -72,4 +72,39 @@ def test_upgrading_an_older_catalog_keeps_its_rows(catalog_url: str) -> None:
         row = conn.execute(text("SELECT id, width, thumbnail_key FROM image")).one()
         assert tuple(row) == ("ab", 4, None)
         assert conn.execute(text("SELECT wnid FROM synset")).scalar_one() == "n02084071"
+    engine.dispose()
+
+
+def _table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_rendition_migration_round_trip_keeps_the_images(catalog_url: str) -> None:
+    engine = make_engine(catalog_url)
+    migrate.upgrade(engine, "0002")
+    assert "rendition" not in _table_names(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO image (id, width, height, format, byte_size, blob_key, created_at) "
+                "VALUES ('ab', 400, 300, 'JPEG', 10, 'ab', CURRENT_TIMESTAMP)"
+            )
+        )
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO rendition (image_id, kind, blob_key, width, height) "
+                "VALUES ('ab', 'resized-256', 'cd', 341, 256)"
+            )
+        )
+    migrate.downgrade(engine, "0002")
+    assert migrate.current_revision(engine) == "0002"
+    assert "rendition" not in _table_names(engine)
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, width FROM image")).one() == ("ab", 400)
+        assert conn.execute(text("SELECT count(*) FROM rendition")).scalar_one() == 0
+        diffs = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+    assert diffs == []
     engine.dispose()

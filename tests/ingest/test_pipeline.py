@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 from sqlalchemy import func, select
 
 from synsetdb.catalog import Project, schema
 from synsetdb.catalog.checks import run_checks
 from synsetdb.cli import cli
-from synsetdb.ingest import FolderSource, IngestConfig, ingest
+from synsetdb.ingest import (
+    FolderSource,
+    IngestConfig,
+    IngestReport,
+    Inspected,
+    Source,
+    SourceItem,
+    ValidationConfig,
+    ingest,
+    inspect_image,
+)
 from tests.fixtures.photos import encode, photo
 
 TENCH, GOLDFISH, KIT_FOX = "n01440764", "n01443537", "n02119789"
@@ -76,6 +91,7 @@ def test_folder_ingest_stores_labels_rejects_and_duplicates(
         thumbs = list(conn.execute(select(schema.image.c.thumbnail_key)).scalars())
     assert f"{TENCH}_0.JPEG" in names and "same_bytes_as_a_tench.JPEG" in names
     assert all(thumbs) and all(project.blobs.exists(t) for t in thumbs)
+    assert _count(project, schema.rendition) == 0  # no resized copies unless asked for
     assert run_checks(catalog, project.blobs).ok
     project.close()
 
@@ -162,6 +178,165 @@ def test_check_finds_missing_corrupt_and_orphaned_blobs(
     assert not report.ok
     result = CliRunner().invoke(cli, ["--project", str(wordnet_project), "check"])
     assert result.exit_code == 1 and "C_BLOB_CORRUPT" in result.output
+    project.close()
+
+
+# ---------------------------------------------------------------- progress: total and ETA
+
+
+def _join_counting() -> None:
+    """Wait for the pipeline's background count, so that a test knows the total is in."""
+    for thread in threading.enumerate():
+        if thread.name == "synsetdb-total":
+            thread.join(timeout=30)
+
+
+class _Wrapped:
+    """A source with another's items and a total of the test's choosing."""
+
+    def __init__(
+        self, inner: Source, total: Callable[[], int | None], *, counted_first: bool = True
+    ) -> None:
+        self.inner, self._total, self.counted_first = inner, total, counted_first
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def total(self) -> int | None:
+        return self._total()
+
+    def items(self, skip: Container[str] = frozenset()) -> Iterator[SourceItem]:
+        if self.counted_first:
+            _join_counting()
+        yield from self.inner.items(skip)
+
+
+def test_report_has_the_total_and_an_eta_while_it_runs(wordnet_project: Path, folder: Path) -> None:
+    project = Project.open(wordnet_project)
+    inner = FolderSource(folder)
+    seen: list[tuple[int | None, float | None, int]] = []
+    report = ingest(
+        project,
+        _Wrapped(inner, inner.total),
+        IngestConfig(workers=0, batch_size=4),
+        progress=lambda r: seen.append((r.total, r.eta_s, r.processed)),
+    )
+    assert report.total == report.seen == 17 and report.to_dict()["total"] == 17
+    assert [processed for *_, processed in seen] == [4, 8, 12, 16, 17]
+    assert all(total == 17 and eta is not None and eta >= 0 for total, eta, _ in seen)
+    assert seen[-1][1] == 0.0
+    again = ingest(project, FolderSource(folder), IngestConfig(workers=0))
+    _join_counting()
+    assert again.skipped == 17 and again.eta_s is None  # nothing processed: no rate
+    project.close()
+
+
+@pytest.mark.parametrize(
+    ("total", "skipped", "processed", "elapsed", "eta"),
+    [
+        (100, 10, 30, 3.0, 6.0),  # 60 left at 10/s
+        (100, 0, 0, 3.0, None),  # no rate yet
+        (None, 0, 30, 3.0, None),  # no total
+        (100, 0, 30, 0.0, None),  # before the first batch
+        (20, 15, 10, 1.0, 0.0),  # more done than the source holds now: never negative
+    ],
+)
+def test_eta_is_what_remains_at_the_current_rate(
+    total: int | None, skipped: int, processed: int, elapsed: float, eta: float | None
+) -> None:
+    report = IngestReport("x", skipped=skipped, added=processed, elapsed_s=elapsed, total=total)
+    assert report.eta_s == eta
+
+
+def test_a_source_whose_total_fails_still_ingests(
+    wordnet_project: Path, folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> int:
+        raise OSError("the count walked into an unreadable folder")
+
+    project = Project.open(wordnet_project)
+    with caplog.at_level(logging.DEBUG, logger="synsetdb.ingest.pipeline"):
+        report = ingest(project, _Wrapped(FolderSource(folder), broken), IngestConfig(workers=0))
+    assert report.total is None and report.eta_s is None
+    assert (report.added, report.duplicate, report.rejected) == (12, 1, 4)
+    failure = next(r for r in caplog.records if "no total" in r.getMessage())
+    assert failure.levelno == logging.DEBUG and failure.exc_info is not None
+    project.close()
+
+
+def test_a_total_that_comes_after_the_end_leaves_the_report_alone(
+    wordnet_project: Path, folder: Path
+) -> None:
+    release = threading.Event()
+
+    def slow() -> int:
+        release.wait(timeout=30)
+        return 17
+
+    project = Project.open(wordnet_project)
+    source = _Wrapped(FolderSource(folder), slow, counted_first=False)
+    report = ingest(project, source, IngestConfig(workers=0))
+    release.set()
+    _join_counting()
+    assert report.total is None and report.to_dict()["total"] is None
+    project.close()
+
+
+# ---------------------------------------------------------------- resized copies
+
+
+def _renditions(project: Project) -> list[tuple[str, str, str, int, int]]:
+    r = schema.rendition.c
+    with project.catalog.engine.connect() as conn:
+        rows = conn.execute(select(r.image_id, r.kind, r.blob_key, r.width, r.height))
+        return [(image_id, kind, key, w, h) for image_id, kind, key, w, h in rows]
+
+
+def test_resized_copies_are_stored_as_renditions_and_checked(
+    wordnet_project: Path, folder: Path
+) -> None:
+    project = Project.open(wordnet_project)
+    config = IngestConfig(workers=2, validation=ValidationConfig(resize_side=64))
+    assert ingest(project, FolderSource(folder), config).added == 12
+    renditions = _renditions(project)
+    with project.catalog.engine.connect() as conn:
+        images = set(conn.execute(select(schema.image.c.id)).scalars())
+    assert {image_id for image_id, *_ in renditions} == images and len(renditions) == 12
+    for _, kind, key, width, height in renditions:
+        copy = Image.open(io.BytesIO(project.blobs.get(key)))
+        assert (kind, copy.format, copy.size) == ("resized-64", "JPEG", (width, height))
+        assert (width, height) == (85, 64)  # the photos are 160x120
+    assert run_checks(project.catalog, project.blobs).ok
+    store, (missing, corrupt) = project.blobs, (key for *_, key, _, _ in renditions[:2])
+    store.path(missing).unlink()  # type: ignore[attr-defined]
+    store.path(corrupt).write_bytes(b"bit rot")  # type: ignore[attr-defined]
+    report = run_checks(project.catalog, store)
+    assert {(f.code, f.subject) for f in report.findings} == {
+        ("C_BLOB_MISSING", missing),
+        ("C_BLOB_CORRUPT", corrupt),
+    }
+    project.close()
+
+
+def test_cli_resize_options(wordnet_project: Path, folder: Path) -> None:
+    args = ["--project", str(wordnet_project), "ingest", "folder", str(folder), "--workers", "0"]
+    runner = CliRunner()
+    bad = runner.invoke(cli, [*args, "--resize-side", "0"])
+    assert bad.exit_code == 2 and "--resize-side" in bad.output
+    bad = runner.invoke(cli, [*args, "--resize-side", "64", "--resize-quality", "101"])
+    assert bad.exit_code == 2 and "--resize-quality" in bad.output
+    result = runner.invoke(cli, [*args, "--resize-side", "100", "--resize-quality", "80", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["added"] == 12
+    project = Project.open(wordnet_project)
+    stored = {image_id: (kind, key, w, h) for image_id, kind, key, w, h in _renditions(project)}
+    data = (folder / TENCH / f"{TENCH}_0.JPEG").read_bytes()
+    expected = inspect_image(data, ValidationConfig(resize_side=100, resize_quality=80))
+    assert isinstance(expected, Inspected) and expected.resized is not None
+    kind, key, width, height = stored[expected.sha256]
+    assert (kind, width, height) == ("resized-100", 133, 100)
+    assert project.blobs.get(key) == expected.resized.data  # made with the quality asked for
     project.close()
 
 

@@ -1,4 +1,4 @@
-"""Thumbnails and colour normalisation (synsetdb.ingest.renditions)."""
+"""Thumbnails, resized copies, reduced JPEG decodes and colour normalisation (ingest.renditions)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from synsetdb.ingest.renditions import fit_within, thumbnail, to_rgb, upright
+from synsetdb.ingest.renditions import (
+    draft_for,
+    fit_shorter,
+    fit_within,
+    resized,
+    thumbnail,
+    to_rgb,
+    upright,
+)
 from tests.fixtures.photos import encode, orientation_exif, photo
 
 
@@ -42,6 +50,81 @@ def test_fit_within_keeps_aspect_and_never_enlarges(
     size: tuple[int, int], side: int, expected: tuple[int, int]
 ) -> None:
     assert fit_within(size, side) == expected
+
+
+@pytest.mark.parametrize(
+    ("size", "side", "expected"),
+    [
+        ((500, 375), 256, (341, 256)),  # ImageNet's typical photo
+        ((375, 500), 256, (256, 341)),
+        ((1000, 500), 256, (512, 256)),
+        ((256, 300), 256, (256, 300)),
+        ((200, 150), 256, (200, 150)),  # never upscaled
+        ((3, 5000), 2, (2, 3333)),
+    ],
+)
+def test_fit_shorter_keeps_aspect_and_never_enlarges(
+    size: tuple[int, int], side: int, expected: tuple[int, int]
+) -> None:
+    assert fit_shorter(size, side) == expected
+
+
+def test_resized_copy_has_the_shorter_side_asked_for() -> None:
+    copy = resized(photo("rocket"), 256, 90)  # 640x427
+    assert (copy.kind, copy.width, copy.height) == ("resized-256", 384, 256)
+    image = _decode(copy.data)
+    assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (384, 256))
+    assert 0x0112 not in image.getexif() and "icc_profile" not in image.info
+    assert copy == resized(photo("rocket"), 256, 90)  # deterministic bytes
+
+
+def test_resized_copy_of_a_small_image_keeps_its_size() -> None:
+    small = photo("coffee", (200, 150))
+    copy = resized(small, 256, 95)
+    assert (copy.width, copy.height) == (200, 150) == _decode(copy.data).size
+    pixels = np.asarray(_decode(copy.data), dtype=np.int16)
+    assert np.abs(pixels - np.asarray(small, dtype=np.int16)).mean() < 4  # re-encoded only
+
+
+def test_resized_copy_size_comes_from_the_full_size() -> None:
+    """A JPEG decoded at 1/2 scale (255 px) still gives a copy of exactly 256 px."""
+    reduced = photo("chelsea", (340, 255))
+    copy = resized(reduced, 256, 90, full_size=(680, 510))
+    assert (copy.width, copy.height) == (341, 256) == _decode(copy.data).size
+
+
+def test_resized_copy_quality_and_bad_arguments() -> None:
+    image = photo("astronaut")
+    assert len(resized(image, 256, 30).data) < len(resized(image, 256, 95).data)
+    for side, quality in ((0, 90), (256, 0), (256, 101)):
+        with pytest.raises(ValueError, match="must be"):
+            resized(image, side, quality)
+
+
+def _jpeg_header(size: tuple[int, int]) -> Image.Image:
+    return Image.open(io.BytesIO(encode(photo("coffee", size), "JPEG")))
+
+
+@pytest.mark.parametrize(
+    ("size", "shorter", "decoded"),
+    [
+        ((500, 375), None, (250, 188)),  # the thumbnail alone: 1/2
+        ((500, 375), 256, (500, 375)),  # a 256-px copy needs the full 375 px
+        ((500, 375), 128, (250, 188)),  # 188 >= 128: the copy allows 1/2 too
+        ((2000, 1500), None, (250, 188)),  # 1/8: 250 >= 97% of 256
+        ((2000, 1500), 256, (500, 375)),  # 1/4: 375 >= 256, where 1/8 would leave 188
+        ((2000, 1500), 400, (1000, 750)),  # 375 < 97% of 400: only 1/2
+        ((680, 510), 256, (340, 255)),  # 255 >= 97% of 256: the 3% slack
+        ((200, 150), 100, (200, 150)),  # the copy keeps 200x150: no reduction at all
+    ],
+)
+def test_draft_leaves_enough_pixels_for_every_rendition(
+    size: tuple[int, int], shorter: int | None, decoded: tuple[int, int]
+) -> None:
+    image = _jpeg_header(size)
+    draft_for(image, 256, shorter)
+    image.load()
+    assert image.size == decoded
 
 
 def test_thumbnail_is_rgb_jpeg_with_longest_side_bounded() -> None:

@@ -234,6 +234,92 @@ def test_without_thumbnail_and_with_other_sizes() -> None:
     assert thumb_of(small).size == (64, 64)
 
 
+# --- resized copies ------------------------------------------------------------------------
+
+
+def copy_of(result: Inspected, side: int) -> Image.Image:
+    """The decoded resized copy, checked to be an RGB JPEG of the size its record says."""
+    assert result.resized is not None
+    assert result.resized.kind == f"resized-{side}"
+    image = Image.open(io.BytesIO(result.resized.data))
+    image.load()
+    assert (image.format, image.mode) == ("JPEG", "RGB")
+    assert image.size == (result.resized.width, result.resized.height)
+    return image
+
+
+def assert_looks_like(image: Image.Image, expected: Image.Image) -> None:
+    pixels = np.asarray(image, dtype=np.int16)
+    assert np.abs(pixels - np.asarray(expected.resize(image.size), dtype=np.int16)).mean() < 8
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size", "expected"),
+    [
+        ("JPEG", (500, 375), (341, 256)),  # decoded in full
+        ("JPEG", (2000, 1500), (341, 256)),  # decoded at 1/4 (375 px)
+        ("JPEG", (680, 510), (341, 256)),  # decoded at 1/2 (255 px): still exactly 256
+        ("PNG", (300, 600), (256, 512)),
+        ("WEBP", (256, 400), (256, 400)),
+        ("JPEG", (200, 150), (200, 150)),  # never upscaled
+    ],
+)
+def test_resized_copy_has_the_shorter_side_asked_for(
+    fmt: str, size: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    original = photo("rocket", size)
+    result = inspected(encode(original, fmt), ValidationConfig(resize_side=256))
+    assert (result.width, result.height) == size  # the original, as stored
+    copy = copy_of(result, 256)
+    assert copy.size == expected
+    assert_looks_like(copy, original)
+    assert_thumbnail_size(result, *size, side=min(256, max(size)))  # made as before
+
+
+@pytest.mark.parametrize("size", [(450, 300), (1800, 1200)])  # decoded in full, at 1/4
+def test_resized_copy_is_upright(size: tuple[int, int]) -> None:
+    stored = photo("chelsea", size)
+    data = encode(stored, "JPEG", quality=92, exif=orientation_exif(6))
+    result = inspected(data, ValidationConfig(resize_side=256))
+    copy = copy_of(result, 256)
+    assert copy.size == (256, 384)
+    assert_looks_like(copy, stored.transpose(Image.Transpose.ROTATE_270))
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "P", "RGBA", "LA", "I;16"])
+def test_resized_copy_is_rgb_whatever_the_input_mode(mode: str) -> None:
+    image = photo("coffee", (600, 400))
+    if mode in ("RGBA", "LA"):
+        source = _with_transparent_left_half(image, mode)
+    elif mode == "I;16":
+        source = Image.fromarray(np.asarray(image.convert("L"), dtype=np.uint16) * 257)
+    else:
+        source = image.convert(mode)
+    data = encode(source, "JPEG" if mode == "CMYK" else "PNG")
+    assert Image.open(io.BytesIO(data)).mode == mode
+    copy = copy_of(inspected(data, ValidationConfig(resize_side=128)), 128)
+    assert copy.size == (192, 128)
+    if mode in ("RGBA", "LA"):  # alpha composited on white, as in the thumbnail
+        pixels = np.asarray(copy)
+        assert pixels[:, : copy.width // 2 - 4].min() >= 245
+        assert pixels[:, copy.width // 2 + 4 :].mean() < 200
+    else:
+        assert_looks_like(
+            copy, image if mode in ("CMYK", "P") else image.convert("L").convert("RGB")
+        )
+
+
+def test_no_resized_copy_unless_asked_and_its_quality() -> None:
+    data = encode(photo("astronaut", (512, 512)), "PNG")
+    assert inspected(data).resized is None
+    low, high = (
+        inspected(data, ValidationConfig(resize_side=128, resize_quality=q)).resized
+        for q in (30, 95)
+    )
+    assert low is not None and high is not None
+    assert len(low.data) < len(high.data)
+
+
 # --- rejected inputs -----------------------------------------------------------------------
 
 
@@ -407,6 +493,7 @@ def test_config_defaults_and_immutability() -> None:
         85,
         True,
     )
+    assert (config.resize_side, config.resize_quality) == (None, 90)
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.min_side = 1  # type: ignore[misc]
     assert not hasattr(config, "__dict__")
@@ -428,6 +515,14 @@ def test_config_defaults_and_immutability() -> None:
         {"thumbnail_quality": 0},
         {"thumbnail_quality": 101},
         {"make_thumbnail": "yes"},
+        {"resize_side": 0},
+        {"resize_side": -256},
+        {"resize_side": 256.0},
+        {"resize_side": True},
+        {"resize_side": "256"},
+        {"resize_quality": 0},
+        {"resize_quality": 101},
+        {"resize_quality": None},
     ],
     ids=str,
 )

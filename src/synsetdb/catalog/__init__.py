@@ -3,7 +3,7 @@
 from ._taxonomy_sync import TaxonomyLoad
 from .blobs import BlobStore, FsspecBlobStore, LocalBlobStore, blob_key, open_blob_store
 from .catalog import Catalog, CatalogStats, make_engine
-from .ingest_log import BoxRecord, ImageRecord, IngestEntry, IngestTally
+from .ingest_log import BoxRecord, ImageRecord, IngestEntry, IngestTally, RenditionRecord
 from .project import Project
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "IngestTally",
     "LocalBlobStore",
     "Project",
+    "RenditionRecord",
     "TaxonomyLoad",
     "blob_key",
     "make_engine",

@@ -34,7 +34,15 @@ from ._taxonomy_sync import (
     TaxonomyLoad,
     sync_taxonomy,
 )
-from .ingest_log import ImageRecord, IngestEntry, IngestTally, done_keys, write_entries
+from .ingest_log import (
+    ImageRecord,
+    IngestEntry,
+    IngestTally,
+    done_keys,
+    image_row,
+    insert_renditions,
+    write_entries,
+)
 
 __all__ = ["Catalog", "CatalogStats", "ImageRecord", "display_url", "make_engine"]
 
@@ -275,7 +283,9 @@ class Catalog:
     # ----------------------------------------------------------------- images
 
     def add_image(self, record: ImageRecord) -> bool:
-        """Store an image row; False (and nothing changed) if that sha256 is already here.
+        """Store an image row and its renditions; False if that sha256 is already here.
+
+        An image already stored keeps its row; renditions of kinds it lacks are added.
 
         Safe under concurrency: of several writers adding the same image, one
         inserts it and the others get False.
@@ -285,10 +295,11 @@ class Catalog:
                 non-positive size, …), ``E_BAD_RECORD`` for a value the database
                 cannot store (too long, out of range).
         """
-        values = asdict(record) | {"created_at": _now()}
+        values = image_row(record) | {"created_at": _now()}
         with _record_errors(f"image {record.id}"), self.engine.begin() as conn:
             statement = insert_ignoring_conflicts(conn, schema.image).values(**values)
             inserted = conn.execute(statement.returning(schema.image.c.id)).scalar_one_or_none()
+            insert_renditions(conn, [record])
             return inserted is not None
 
     def add_candidate(

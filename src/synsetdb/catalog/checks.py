@@ -78,16 +78,17 @@ Rule = Callable[[_Context], Iterator[Finding]]
 
 
 def _referenced(ctx: _Context) -> Iterator[tuple[str, str]]:
-    """(image id, blob key) for every original and thumbnail the catalog names."""
-    image = schema.image.c
+    """(image id, blob key) for every original, thumbnail and rendition the catalog names."""
+    image, rendition = schema.image.c, schema.rendition.c
     with ctx.catalog.engine.connect() as conn:
-        rows = conn.execution_options(yield_per=10_000).execute(
-            select(image.id, image.blob_key, image.thumbnail_key)
-        )
+        streamed = conn.execution_options(yield_per=10_000)
+        rows = streamed.execute(select(image.id, image.blob_key, image.thumbnail_key))
         for image_id, blob_key, thumbnail_key in rows:
             yield image_id, blob_key
             if thumbnail_key:
                 yield image_id, thumbnail_key
+        for image_id, blob_key in streamed.execute(select(rendition.image_id, rendition.blob_key)):
+            yield image_id, blob_key
 
 
 def check_missing_and_corrupt(ctx: _Context) -> Iterator[Finding]:

@@ -1,4 +1,4 @@
-"""Writing ingest results: images, candidates, boxes and the ingest log, a batch at a time.
+"""Writing ingest results: images, renditions, candidates, boxes and the ingest log, by batch.
 
 Each batch is one transaction, so a crash leaves the catalog exactly as it was
 after the last committed batch: no half rows, no dangling references. The
@@ -25,7 +25,10 @@ __all__ = [
     "ImageRecord",
     "IngestEntry",
     "IngestTally",
+    "RenditionRecord",
     "done_keys",
+    "image_row",
+    "insert_renditions",
     "signed64",
     "write_entries",
 ]
@@ -41,9 +44,32 @@ def signed64(value: int) -> int:
     return value - 2**64 if value >= 2**63 else value
 
 
+def _check_key(key: str, what: str) -> None:
+    if not _SHA256.match(key):
+        raise CatalogError(f"{what} must be a sha256 hex digest", code="E_BAD_RECORD")
+
+
+@dataclass(frozen=True, slots=True)
+class RenditionRecord:
+    """A stored derivative of an image (``resized-256``): its blob and size in pixels."""
+
+    kind: str
+    blob_key: str
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        _check_key(self.blob_key, f"rendition {self.kind!r} blob_key")
+        if not self.kind or self.width <= 0 or self.height <= 0:
+            raise CatalogError(
+                f"rendition {self.kind!r}: a kind and a positive size are needed",
+                code="E_BAD_RECORD",
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class ImageRecord:
-    """One stored image: its identity (sha256) and what decoding it told us."""
+    """One stored image: its identity (sha256), what decoding it told us, its renditions."""
 
     id: str
     width: int
@@ -55,11 +81,13 @@ class ImageRecord:
     source: str | None = None
     licence: str | None = None
     thumbnail_key: str | None = None
+    renditions: tuple[RenditionRecord, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("id", "blob_key") + (("thumbnail_key",) if self.thumbnail_key else ()):
-            if not _SHA256.match(getattr(self, name)):
-                raise CatalogError(f"image {name} must be a sha256 hex digest", code="E_BAD_RECORD")
+            _check_key(getattr(self, name), f"image {name}")
+        if len({r.kind for r in self.renditions}) != len(self.renditions):
+            raise CatalogError(f"image {self.id}: two renditions of one kind", code="E_BAD_RECORD")
         if (
             self.width <= 0
             or self.height <= 0
@@ -148,6 +176,7 @@ def write_entries(
             (entry.source, entry.key, status, entry.code, entry.detail, image_id, entry.wnid, now)
         )
     _insert_images(conn, new_images.values(), now)
+    insert_renditions(conn, [e.image for e in fresh if e.image is not None])
     _insert_candidates(
         conn, [e for e in fresh if e.image is not None and e.synset_id], label_status, now
     )
@@ -192,18 +221,37 @@ def _existing_images(conn: Connection, ids: set[str]) -> set[str]:
     return found
 
 
-_IMAGE_FIELDS = tuple(f.name for f in fields(ImageRecord))
+_IMAGE_FIELDS = tuple(f.name for f in fields(ImageRecord) if f.name in schema.image.c)
 
 
-def _row(image: ImageRecord) -> dict[str, Any]:
-    """A plain dict of the record (dataclasses.asdict deep-copies; this is hot)."""
+def image_row(image: ImageRecord) -> dict[str, Any]:
+    """The record's ``image`` columns as a dict (dataclasses.asdict deep-copies; this is hot)."""
     return {name: getattr(image, name) for name in _IMAGE_FIELDS}
 
 
 def _insert_images(conn: Connection, images: Iterable[ImageRecord], now: datetime) -> None:
-    rows = [_row(image) | {"created_at": now} for image in images]
+    rows = [image_row(image) | {"created_at": now} for image in images]
     if rows:  # another ingest may store the same image at the same moment
         conn.execute(insert_ignoring_conflicts(conn, schema.image), rows)
+
+
+def insert_renditions(conn: Connection, images: Iterable[ImageRecord]) -> None:
+    """The renditions of ``images``, new images or not; an existing (image, kind) row stays."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for image in images:
+        for r in image.renditions:
+            rows.setdefault(
+                (image.id, r.kind),
+                {
+                    "image_id": image.id,
+                    "kind": r.kind,
+                    "blob_key": r.blob_key,
+                    "width": r.width,
+                    "height": r.height,
+                },
+            )
+    if rows:
+        conn.execute(insert_ignoring_conflicts(conn, schema.rendition), list(rows.values()))
 
 
 def _insert_candidates(

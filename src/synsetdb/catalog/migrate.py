@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 
 from alembic import command
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 
 from ..errors import SchemaVersionError
 
-__all__ = ["current_revision", "head_revision", "upgrade"]
+__all__ = ["current_revision", "downgrade", "head_revision", "upgrade"]
 
 
 def _config() -> Config:
@@ -43,7 +44,19 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             f"catalog schema revision {current!r} is newer than this synsetdb knows "
             f"(head {head_revision()!r}); upgrade synsetdb"
         )
+    _run(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database back to ``revision``, in one transaction.
+
+    Undoes the newer migrations: the tables and columns they added go, with their rows.
+    """
+    _run(engine, command.downgrade, revision)
+
+
+def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     config = _config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+        step(config, revision)

@@ -36,6 +36,7 @@ __all__ = [
     "project_meta",
     "release",
     "release_item",
+    "rendition",
     "synset",
     "synset_closure",
     "synset_parent",
@@ -114,6 +115,19 @@ image = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("width > 0 AND height > 0", name="positive_size"),
     Index(None, "phash"),
+)
+
+# Derivatives of an image stored as blobs of their own, one per kind: the
+# resized copies trainers read (``resized-256``). The explorer's thumbnail
+# predates this table and stays in image.thumbnail_key.
+rendition = Table(
+    "rendition",
+    metadata,
+    Column("image_id", ForeignKey("image.id"), primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("blob_key", Text, nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
 )
 
 candidate = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..catalog.checks import CHECKS, run_checks
@@ -44,6 +45,18 @@ def _ingest_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Reject longer/shorter side above this.",
         ),
         click.option("--no-thumbnails", is_flag=True, help="Do not store thumbnails."),
+        click.option(
+            "--resize-side",
+            type=click.IntRange(min=1),
+            help="Also store a JPEG copy with this shorter side (aspect kept, never upscaled).",
+        ),
+        click.option(
+            "--resize-quality",
+            default=90,
+            show_default=True,
+            type=click.IntRange(1, 100),
+            help="JPEG quality of the resized copy.",
+        ),
         json_option,
     ]
     for option in reversed(options):
@@ -59,6 +72,8 @@ def _config(options: dict[str, Any], label_status: str) -> IngestConfig:
         max_pixels=options["max_pixels"],
         max_aspect=options["max_aspect"],
         make_thumbnail=not options["no_thumbnails"],
+        resize_side=options["resize_side"],
+        resize_quality=options["resize_quality"],
     )
     return IngestConfig(
         validation=validation,
@@ -169,6 +184,7 @@ def _run(app: AppContext, source: Source, config: IngestConfig, options: dict[st
     data = report.to_dict()
     for key in (
         "source",
+        "total",
         "seen",
         "skipped",
         "added",
@@ -185,34 +201,58 @@ def _run(app: AppContext, source: Source, config: IngestConfig, options: dict[st
 
 @contextmanager
 def _progress(name: str) -> Iterator[Callable[[IngestReport], None]]:
-    """A live bar with rate in a terminal; a plain line every 10 s otherwise."""
+    """A live bar with rate and ETA in a terminal; a plain line every 10 s otherwise."""
     if not sys.stderr.isatty():
-        last = [0.0]
-
-        def plain(report: IngestReport) -> None:
-            if time.monotonic() - last[0] >= 10:
-                last[0] = time.monotonic()
-                click.echo(
-                    f"ingest: {report.processed} processed ({report.skipped} skipped)", err=True
-                )
-
-        yield plain
+        yield _plain_progress()
         return
     columns = (
         TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed} done"),
+        BarColumn(),  # pulses until the source's total is known
+        TextColumn("{task.fields[count]}"),
         TextColumn("{task.fields[rate]:.0f}/s"),
         TimeElapsedColumn(),
+        TextColumn("ETA {task.fields[eta]}"),
     )
     with Progress(*columns, console=console(), transient=True) as bar:
-        task = bar.add_task(f"ingest {name}", total=None, rate=0.0)
+        task = bar.add_task(f"ingest {name}", total=None, count="0 done", rate=0.0, eta="-")
+        yield functools.partial(_update_bar, bar, task)
 
-        def live(report: IngestReport) -> None:
-            rate = report.processed / report.elapsed_s if report.elapsed_s else 0.0
-            bar.update(task, completed=report.processed + report.skipped, rate=rate)
 
-        yield live
+def _update_bar(bar: Progress, task: TaskID, report: IngestReport) -> None:
+    done = report.processed + report.skipped
+    count = f"{done} done" if report.total is None else f"{done} of {report.total}"
+    eta = _clock(report.eta_s)
+    bar.update(task, total=report.total, completed=done, count=count, rate=report.rate, eta=eta)
+
+
+def _plain_progress() -> Callable[[IngestReport], None]:
+    last = [0.0]
+
+    def plain(report: IngestReport) -> None:
+        if time.monotonic() - last[0] >= 10:
+            last[0] = time.monotonic()
+            click.echo(_progress_line(report), err=True)
+
+    return plain
+
+
+def _progress_line(report: IngestReport) -> str:
+    line = f"ingest: {report.processed} processed ({report.skipped} skipped)"
+    if report.total is not None:
+        line += f" of {report.total}"
+    line += f", {report.rate:.0f}/s"
+    if report.eta_s is not None:
+        line += f", ETA {_clock(report.eta_s)}"
+    return line
+
+
+def _clock(seconds: float | None) -> str:
+    """``h:mm:ss`` (``-`` when unknown)."""
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 @cli.command()

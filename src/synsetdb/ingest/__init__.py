@@ -1,6 +1,6 @@
 """Ingest: sources of candidate images, validation, hashing, deduplication, the pipeline."""
 
-from .items import Box, Inspected, Rejected, Source, SourceItem
+from .items import Box, Inspected, Rejected, Rendition, Source, SourceItem
 from .pipeline import IngestConfig, IngestReport, ingest
 from .sources import FolderSource
 from .validate import ValidationConfig, inspect_image
@@ -12,6 +12,7 @@ __all__ = [
     "IngestReport",
     "Inspected",
     "Rejected",
+    "Rendition",
     "Source",
     "SourceItem",
     "ValidationConfig",

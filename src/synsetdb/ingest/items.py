@@ -6,7 +6,7 @@ from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Box", "Inspected", "Rejected", "Source", "SourceItem"]
+__all__ = ["Box", "Inspected", "Rejected", "Rendition", "Source", "SourceItem"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +76,33 @@ class Source(Protocol):
         """
         ...
 
+    def total(self) -> int | None:
+        """How many items the source holds (before skipping), or None when that is not cheap.
+
+        Used only to show progress (a bar and an ETA), never to decide what is
+        ingested. It may take seconds on huge inputs (a walk of 14 million
+        files): the pipeline calls it on a background thread while the ingest
+        runs, and an error in it only leaves the total unknown. Sources return
+        None rather than read an archive or download anything to count.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    """An encoded derivative of an image, stored as a blob of its own.
+
+    Attributes:
+        kind: what it is, with its parameters (``resized-256``); one per image and kind.
+        data: the encoded bytes (JPEG).
+        width, height: its size in pixels, in display orientation.
+    """
+
+    kind: str
+    data: bytes
+    width: int
+    height: int
+
 
 @dataclass(frozen=True, slots=True)
 class Inspected:
@@ -88,6 +115,7 @@ class Inspected:
     byte_size: int
     phash: int  # 64-bit DCT perceptual hash as a signed int64 (fits SQL BIGINT)
     thumbnail: bytes | None = None  # JPEG bytes, EXIF orientation applied
+    resized: Rendition | None = None  # the resized copy, when one was asked for
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +21,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from ..catalog import BlobStore, BoxRecord, ImageRecord, IngestEntry, Project, open_blob_store
+from ..catalog import (
+    BlobStore,
+    BoxRecord,
+    ImageRecord,
+    IngestEntry,
+    Project,
+    RenditionRecord,
+    open_blob_store,
+)
 from ..engine import LocalEngine
 from ..errors import ConfigError, IngestError
 from .items import Inspected, Rejected, Source, SourceItem
@@ -59,7 +68,13 @@ class IngestConfig:
 
 @dataclass(slots=True)
 class IngestReport:
-    """Counts by outcome and by reason code; ``to_dict`` for ``--json``."""
+    """Counts by outcome and by reason code; ``to_dict`` for ``--json``.
+
+    ``total`` is what the source holds, skipped inputs included, when the source
+    can tell (:meth:`~synsetdb.ingest.items.Source.total`); it arrives from a
+    background thread while the run goes on, so it stays None for a while, or
+    for good when counting is not cheap for that source.
+    """
 
     source: str
     seen: int = 0  # inputs looked at in this run
@@ -69,15 +84,29 @@ class IngestReport:
     rejected: int = 0
     codes: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
+    total: int | None = None
 
     @property
     def processed(self) -> int:
         return self.added + self.duplicate + self.rejected
 
+    @property
+    def rate(self) -> float:
+        """Inputs processed per second in this run (0.0 before the first batch)."""
+        return self.processed / self.elapsed_s if self.elapsed_s else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds until every input is processed at the current rate; None while unknown."""
+        if self.total is None or not self.rate:
+            return None
+        remaining = max(0, self.total - self.skipped - self.processed)
+        return remaining / self.rate
+
     def to_dict(self) -> dict[str, Any]:
-        rate = self.processed / self.elapsed_s if self.elapsed_s else 0.0
         return {
             "source": self.source,
+            "total": self.total,
             "seen": self.seen,
             "skipped": self.skipped,
             "added": self.added,
@@ -85,14 +114,14 @@ class IngestReport:
             "rejected": self.rejected,
             "codes": dict(sorted(self.codes.items())),
             "elapsed_s": round(self.elapsed_s, 3),
-            "items_per_s": round(rate, 1),
+            "items_per_s": round(self.rate, 1),
         }
 
 
 def process_item(
     item: SourceItem, *, blob_url: str, config: ValidationConfig
 ) -> ImageRecord | Rejected:
-    """Worker side: read, validate, hash and store one image (original and thumbnail)."""
+    """Worker side: read, validate, hash and store one image (original and renditions)."""
     try:
         data = item.read()
     except OSError as exc:
@@ -110,10 +139,17 @@ def _worker_blobs(blob_url: str) -> BlobStore:
 
 
 def _store(data: bytes, image: Inspected, blob_url: str) -> ImageRecord:
+    """Write the original and its renditions as blobs; the record naming them comes later."""
     blobs = _worker_blobs(blob_url)
+    copy = image.resized
     try:
         key = blobs.put(data, key=image.sha256)
         thumbnail_key = blobs.put(image.thumbnail) if image.thumbnail is not None else None
+        renditions = (
+            (RenditionRecord(copy.kind, blobs.put(copy.data), copy.width, copy.height),)
+            if copy is not None
+            else ()
+        )
     except OSError as exc:  # disk full, permissions: the whole run stops, nothing half-stored
         raise IngestError(
             f"cannot write to the blob store {blob_url}: {exc}", code="E_BLOB_WRITE"
@@ -127,6 +163,7 @@ def _store(data: bytes, image: Inspected, blob_url: str) -> ImageRecord:
         blob_key=key,
         phash=image.phash,
         thumbnail_key=thumbnail_key,
+        renditions=renditions,
     )
 
 
@@ -160,8 +197,11 @@ class _Run:
         self.pending: Future[None] | None = None
         self.writer: ThreadPoolExecutor
         self.started = time.perf_counter()
+        self.finished = False  # set under `lock` when the report is final
+        self.lock = threading.Lock()
 
     def execute(self) -> IngestReport:
+        threading.Thread(target=self._count, name="synsetdb-total", daemon=True).start()
         done = self.catalog.done_keys(self.source.name)
         self.report.skipped = len(done)
         work = partial(
@@ -179,8 +219,21 @@ class _Run:
                 self._add(item, result)
             self._flush()
             self._wait_for_writer()
+        with self.lock:  # a total counted after this point would change a returned report
+            self.finished = True
         log.info("ingest %s: %s", self.source.name, self.report.to_dict())
         return self.report
+
+    def _count(self) -> None:
+        """Background thread: the source's total, for progress only; it can never fail the run."""
+        try:
+            total = self.source.total()
+        except Exception:
+            log.debug("ingest %s: no total, counting failed", self.source.name, exc_info=True)
+            return
+        with self.lock:
+            if not self.finished:
+                self.report.total = total
 
     def _to_process(self, done: set[str]) -> Iterator[SourceItem]:
         """Items that need a worker; the rest are counted or logged right here."""

@@ -1,7 +1,8 @@
-"""Renditions of a decoded image: colour normalisation to 8-bit RGB and JPEG thumbnails.
+"""Renditions of a decoded image: 8-bit RGB, JPEG thumbnails and resized copies.
 
-Both the thumbnail and the perceptual hash start from :func:`to_rgb`, so every
-mode Pillow decodes (palette, alpha, CMYK, 16-bit, 1-bit…) is judged the same way.
+The thumbnail, the resized copy and the perceptual hash all start from
+:func:`to_rgb`, so every mode Pillow decodes (palette, alpha, CMYK, 16-bit,
+1-bit…) is judged the same way.
 """
 
 from __future__ import annotations
@@ -11,14 +12,24 @@ import io
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["draft_for", "fit_within", "thumbnail", "to_rgb", "upright"]
+from synsetdb.ingest.items import Rendition
+
+__all__ = [
+    "draft_for",
+    "fit_shorter",
+    "fit_within",
+    "resized",
+    "thumbnail",
+    "to_rgb",
+    "upright",
+]
 
 _WHITE = (255, 255, 255)
 _ORIENTATION = 0x0112  # the EXIF tag
 # Modes with an alpha channel; "transparency" in ``info`` (a palette index or a
 # tRNS colour key) makes any other mode transparent too.
 _ALPHA_MODES = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
-# Thumbnails resample like Pillow's own Image.thumbnail: bicubic, after a cheap
+# Renditions resample like Pillow's own Image.thumbnail: bicubic, after a cheap
 # integer box reduction when shrinking by more than twice. Lanczos costs ~40% more
 # time here for no difference visible at thumbnail size.
 _RESAMPLE = Image.Resampling.BICUBIC
@@ -90,12 +101,56 @@ def thumbnail(image: Image.Image, side: int, quality: int) -> bytes:
         >>> Image.open(io.BytesIO(data)).size
         (256, 128)
     """
+    _check_rendition(side, quality)
+    rgb = to_rgb(image)
+    return _jpeg(rgb, fit_within(rgb.size, side), quality)
+
+
+def resized(
+    image: Image.Image, side: int, quality: int, full_size: tuple[int, int] | None = None
+) -> Rendition:
+    """Make the resized copy of ``image``: an RGB JPEG whose shorter side is ``side`` pixels.
+
+    The aspect ratio is kept and images whose shorter side is ``side`` or less
+    keep their size (never upscaled), as img2dataset's ``resize_mode=keep_ratio``
+    does with ``resize_only_if_bigger``, and as trainers pre-shrink ImageNet
+    (shorter side 256, then random or centre crops of 224). Resampling, colour
+    conversion and metadata are as for :func:`thumbnail`.
+
+    Args:
+        image: a decoded image in any mode, already in display orientation.
+        side: the shorter side of the result, in pixels (at least 1).
+        quality: JPEG quality, 1–100.
+        full_size: the full-resolution size in display orientation when
+            ``image`` is a reduced JPEG decode (:func:`draft_for`). The copy's
+            size comes from it, so it never depends on how the JPEG was decoded.
+
+    Returns:
+        A rendition of kind ``resized-<side>`` with the JPEG bytes and their size.
+
+    Raises:
+        ValueError: if ``side`` or ``quality`` is out of range.
+
+    Example:
+        >>> from PIL import Image
+        >>> copy = resized(Image.new("RGB", (500, 375)), 256, 90)
+        >>> (copy.kind, copy.width, copy.height)
+        ('resized-256', 341, 256)
+    """
+    _check_rendition(side, quality)
+    size = fit_shorter(full_size or image.size, side)
+    return Rendition(f"resized-{side}", _jpeg(to_rgb(image), size, quality), *size)
+
+
+def _check_rendition(side: int, quality: int) -> None:
     if side < 1:
-        raise ValueError(f"thumbnail side must be at least 1, got {side}")
+        raise ValueError(f"rendition side must be at least 1, got {side}")
     if not 1 <= quality <= 100:
         raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
-    rgb = to_rgb(image)
-    size = fit_within(rgb.size, side)
+
+
+def _jpeg(rgb: Image.Image, size: tuple[int, int], quality: int) -> bytes:
+    """Resample an RGB image to ``size`` (when it differs) and encode it as a bare JPEG."""
     if size != rgb.size:
         rgb = rgb.resize(size, _RESAMPLE, reducing_gap=_REDUCING_GAP)
     out = io.BytesIO()
@@ -103,22 +158,30 @@ def thumbnail(image: Image.Image, side: int, quality: int) -> bytes:
     return out.getvalue()
 
 
-def draft_for(image: Image.Image, side: int) -> None:
+def draft_for(image: Image.Image, side: int, shorter: int | None = None) -> None:
     """Let a JPEG decode at a reduced DCT scale (1/2, 1/4 or 1/8) when renditions allow.
 
     Picks the smallest scale whose longest side is still at least 97% of
     ``side``: a 500×375 photo, ImageNet's typical size, then decodes straight
     to 250×188, with no resampling, for a 256-px thumbnail (resampling costs
-    several times the decode). Call before ``load()``; other formats are left
-    alone. libjpeg still entropy-decodes every block at a reduced scale (only
-    the inverse DCT shrinks), so truncated and corrupt data are detected
-    exactly as in a full-size decode. ``image.size`` becomes the reduced size.
+    several times the decode). With ``shorter`` (the shorter side of a
+    :func:`resized` copy), the scale must also leave at least 97% of that
+    copy's size, so a 500×375 photo with a 256-px copy decodes in full while a
+    2000×1500 one still decodes at 1/4. Call before ``load()``; other formats
+    are left alone. libjpeg still entropy-decodes every block at a reduced
+    scale (only the inverse DCT shrinks), so truncated and corrupt data are
+    detected exactly as in a full-size decode. ``image.size`` becomes the
+    reduced size.
     """
     if image.format not in ("JPEG", "MPO"):
         return
     width, height = image.size
-    longest = max(width, height)
-    scale = next((s for s in (8, 4, 2) if longest / s >= side * _DRAFT_SLACK), 1)
+    longest, shortest = max(width, height), min(width, height)
+    # The copy's shorter side is `shorter`, or the image's own when that is not larger.
+    copy = min(shortest, shorter) if shorter is not None else 0
+    need_long, need_short = side * _DRAFT_SLACK, copy * _DRAFT_SLACK
+    fits = (s for s in (8, 4, 2) if longest / s >= need_long and shortest / s >= need_short)
+    scale = next(fits, 1)
     if scale > 1:
         # Pillow picks the largest scale that keeps both sides >= the request.
         image.draft(image.mode, (max(1, width // scale), max(1, height // scale)))
@@ -126,11 +189,19 @@ def draft_for(image: Image.Image, side: int) -> None:
 
 def fit_within(size: tuple[int, int], side: int) -> tuple[int, int]:
     """Scale ``(width, height)`` so the longest side is at most ``side``; never enlarge."""
-    width, height = size
-    longest = max(width, height)
-    if longest <= side:
+    return _scaled(size, side / max(size))
+
+
+def fit_shorter(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """Scale ``(width, height)`` so the shorter side is ``side``; never enlarge."""
+    return _scaled(size, side / min(size))
+
+
+def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """``size`` times ``scale`` when that shrinks it, rounded, no side under 1 pixel."""
+    if scale >= 1:
         return size
-    scale = side / longest
+    width, height = size
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 

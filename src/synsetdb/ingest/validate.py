@@ -25,7 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from synsetdb.errors import ConfigError
 from synsetdb.ingest.items import Inspected, Rejected
 from synsetdb.ingest.phash import phash
-from synsetdb.ingest.renditions import draft_for, thumbnail, to_rgb, upright
+from synsetdb.ingest.renditions import draft_for, resized, thumbnail, to_rgb, upright
 
 __all__ = ["ValidationConfig", "inspect_image"]
 
@@ -52,7 +52,7 @@ _NOT_IMAGES: dict[str, tuple[bytes, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class ValidationConfig:
-    """Limits an image must meet to be stored, and how its thumbnail is made.
+    """Limits an image must meet to be stored, and how its renditions are made.
 
     Attributes:
         min_side: reject (``E_TOO_SMALL``) when the shorter side is below this.
@@ -64,6 +64,10 @@ class ValidationConfig:
             JPEG's may be up to 3% shorter: decoded at a reduced DCT scale, not resampled.
         thumbnail_quality: JPEG quality of the thumbnail, 1–100.
         make_thumbnail: whether to make a thumbnail at all.
+        resize_side: when set, every accepted image also gets a resized copy
+            (rendition ``resized-<side>``): shorter side this many pixels,
+            aspect kept, never upscaled, EXIF orientation applied, RGB JPEG.
+        resize_quality: JPEG quality of the resized copy, 1–100.
     """
 
     min_side: int = 32
@@ -72,14 +76,19 @@ class ValidationConfig:
     thumbnail_side: int = 256
     thumbnail_quality: int = 85
     make_thumbnail: bool = True
+    resize_side: int | None = None
+    resize_quality: int = 90
 
     def __post_init__(self) -> None:
-        for name in ("min_side", "max_pixels", "thumbnail_side", "thumbnail_quality"):
+        named = ("min_side", "max_pixels", "thumbnail_side", "thumbnail_quality", "resize_quality")
+        optional = ("resize_side",) if self.resize_side is not None else ()
+        for name in named + optional:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-        if self.thumbnail_quality > 100:
-            raise ConfigError(f"thumbnail_quality must be <= 100, got {self.thumbnail_quality}")
+        for name in ("thumbnail_quality", "resize_quality"):
+            if getattr(self, name) > 100:
+                raise ConfigError(f"{name} must be <= 100, got {getattr(self, name)}")
         if self.min_side**2 > self.max_pixels:
             raise ConfigError(f"min_side {self.min_side} squared exceeds max_pixels: none can pass")
         aspect = self.max_aspect
@@ -104,14 +113,15 @@ def inspect_image(data: bytes, config: ValidationConfig) -> Inspected | Rejected
     ``width`` and ``height`` are those of the stored original as decoded,
     before EXIF orientation: they describe the bytes that are kept, and the
     pixel grid that bounding boxes (ILSVRC's VOC XML) are given in. The
-    thumbnail and perceptual hash are made in display orientation (EXIF
-    applied), from an RGB rendition with alpha on white. ``sha256`` is always
+    thumbnail, the resized copy (when ``config.resize_side`` asks for one) and
+    the perceptual hash are made in display orientation (EXIF applied), from
+    an RGB rendition with alpha on white. ``sha256`` is always
     that of ``data`` exactly as given. ``format`` is Pillow's name, with MPO
     (multi-picture JPEG from cameras) reported as ``JPEG``.
 
     Args:
         data: the original bytes of the file.
-        config: the limits and thumbnail settings.
+        config: the limits and rendition settings.
 
     Returns:
         An ``Inspected`` record, or a ``Rejected`` one with a code and a short detail.
@@ -142,12 +152,17 @@ def _inspect(data: bytes, digest: str, config: ValidationConfig) -> Inspected:
             image = Image.open(io.BytesIO(data), formats=(fmt,))
             width, height = image.size
             _check_geometry(width, height, config)
-            draft_for(image, max(config.thumbnail_side, _RENDER_SIDE))
+            draft_for(image, max(config.thumbnail_side, _RENDER_SIDE), config.resize_side)
             image.load()
             rgb = to_rgb(upright(image))
             thumb = None
             if config.make_thumbnail:
                 thumb = thumbnail(rgb, config.thumbnail_side, config.thumbnail_quality)
+            copy = None
+            if config.resize_side is not None:
+                # The full size in display orientation: EXIF's quarter turns swap the sides.
+                full = (height, width) if rgb.size != image.size else (width, height)
+                copy = resized(rgb, config.resize_side, config.resize_quality, full)
             image_hash = phash(rgb)
         except (_Reject, MemoryError):
             raise
@@ -161,6 +176,7 @@ def _inspect(data: bytes, digest: str, config: ValidationConfig) -> Inspected:
         byte_size=len(data),
         phash=image_hash,
         thumbnail=thumb,
+        resized=copy,
     )
 
 

@@ -25,6 +25,7 @@ from synsetdb.ingest.items import Box, Rejected, SourceItem
 __all__ = [
     "WNID",
     "Label",
+    "count_files",
     "iter_archive",
     "iter_tar_of_tars",
     "iter_wnid_folder",
@@ -236,13 +237,22 @@ def _inner_tar(
 
 def walk_files(folder: Path) -> Iterator[Path]:
     """Every regular file under ``folder`` in sorted order, skipping hidden names."""
+    return (Path(entry.path) for entry in _walk(folder))
+
+
+def count_files(folder: Path) -> int:
+    """How many files :func:`walk_files` yields, without making a Path of each (for totals)."""
+    return sum(1 for _ in _walk(folder))
+
+
+def _walk(folder: str | Path) -> Iterator[os.DirEntry[str]]:
     with os.scandir(folder) as scan:
         entries = sorted((e for e in scan if not e.name.startswith(".")), key=lambda e: e.name)
     for entry in entries:
         if entry.is_dir():
-            yield from walk_files(Path(entry.path))
+            yield from _walk(entry.path)
         elif entry.is_file():
-            yield Path(entry.path)
+            yield entry
 
 
 def iter_wnid_folder(

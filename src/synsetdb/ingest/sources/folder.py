@@ -39,17 +39,33 @@ class FolderSource:
         found = self._mapped() if self.mapping is not None else self._walk()
         return (item for item in found if item.key not in skip)
 
+    def total(self) -> int:
+        """The files under ``root``, or the data rows of the mapping: what ``items`` yields."""
+        if self.mapping is not None:
+            return sum(1 for _ in self._mapping_rows())
+        return sum(len(files) for _, _, files in self._folders())
+
     def _walk(self) -> Iterator[SourceItem]:
-        for top, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            here = Path(top)
-            relative = here.relative_to(self.root)
+        for here, relative, files in self._folders():
             label = relative.parts[0] if relative.parts else None
-            for file in sorted(f for f in files if not f.startswith(".")):
+            for file in files:
                 key = (relative / file).as_posix()
                 yield SourceItem(key=key, name=file, wnid=label, path=str(here / file))
 
+    def _folders(self) -> Iterator[tuple[Path, Path, list[str]]]:
+        """(folder, its path relative to ``root``, its files) in walk order, hidden names out."""
+        for top, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            here = Path(top)
+            visible = sorted(f for f in files if not f.startswith("."))
+            yield here, here.relative_to(self.root), visible
+
     def _mapped(self) -> Iterator[SourceItem]:
+        for line_no, row in self._mapping_rows():
+            yield self._mapped_item(line_no, row)
+
+    def _mapping_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number, cells) of every data row of the mapping: no header, no blank lines."""
         assert self.mapping is not None
         with self.mapping.open(newline="", encoding="utf-8") as f:
             sample = f.read(4096)
@@ -60,7 +76,7 @@ class FolderSource:
                     line_no == 1 and [c.strip().lower() for c in row[:2]] == ["path", "wnid"]
                 ):
                     continue
-                yield self._mapped_item(line_no, row)
+                yield line_no, row
 
     def _mapped_item(self, line_no: int, row: list[str]) -> SourceItem:
         where = {"mapping": str(self.mapping), "line": line_no}

@@ -33,6 +33,7 @@ from synsetdb.ingest.items import Box, Rejected, Source, SourceItem
 from synsetdb.ingest.sources._archive import (
     WNID,
     Label,
+    count_files,
     iter_archive,
     iter_tar_of_tars,
     iter_wnid_folder,
@@ -70,6 +71,8 @@ BBOX_PATTERNS = ("ILSVRC2012_bbox_*.tar.gz", "ILSVRC2012_bbox_*.tgz")
 KAGGLE_MAPPING = "LOC_synset_mapping.txt"
 KAGGLE_DATA = "ILSVRC/Data/CLS-LOC"
 KAGGLE_ANNOTATIONS = "ILSVRC/Annotations/CLS-LOC"
+# Kaggle's splits, and whether their images lie flat (no <wnid>/ folders).
+_KAGGLE_FLAT = {"train": False, "val": True, "test": True}
 
 _VAL_NAME = re.compile(r"ILSVRC2012_val_(\d+)\.\w+")
 
@@ -178,6 +181,21 @@ class IlsvrcArchives:
                     stream = self._flat_items(f, path, split, skip)
                 yield from _with_boxes(stream, boxes)
 
+    def total(self) -> int | None:
+        """Counted from the devkit, never from the archives (reading them is the ingest itself).
+
+        Train: the sum of ``meta.mat``'s ``num_train_images`` over the 1,000
+        classes; val: the ground-truth lines. None with a test archive or a
+        train archive without the devkit: only reading them could count those.
+        """
+        if self._devkit is None or any(split == "test" for split, _ in self._archives):
+            return None
+        counts = {
+            "train": sum(s.num_train_images for s in self._devkit.synsets if s.num_children == 0),
+            "val": len(self._devkit.val_ground_truth),
+        }
+        return sum(counts[split] for split, _ in self._archives)
+
     def _train_label(self, wnid: str) -> Label:
         if self._devkit is None or wnid in self._devkit.leaf_wnids:
             return wnid
@@ -262,6 +280,10 @@ class IlsvrcFolders:
         for split in self._splits:
             yield from _split_items(self._root, split, None, skip)
 
+    def total(self) -> int:
+        """The files under ``train/`` and ``val/`` (a walk; the files are not opened)."""
+        return sum(_split_total(self._root, split) for split in self._splits)
+
 
 def _split_items(
     root: Path,
@@ -272,19 +294,39 @@ def _split_items(
     flat: bool = False,
 ) -> Iterator[SourceItem]:
     """The files of ``root/split``: in wnid folders (labelled) or, when ``flat``, unlabelled."""
+    for entry, is_folder in _split_entries(root, split, flat=flat):
+        key = f"{split}/{entry.name}"
+        if is_folder:
+            label = _folder_label(entry.name, known)
+            yield from iter_wnid_folder(entry, root=root, label=label, split=split, skip=skip)
+        elif key not in skip:
+            label = None if flat else Rejected("E_LABEL", f"{key} is not in a wnid folder")
+            yield make_item(key, entry.name, split, label, path=str(entry))
+
+
+def _split_total(root: Path, split: str, *, flat: bool = False) -> int:
+    """How many items :func:`_split_items` yields, skipping nothing (a walk; no file read)."""
+    entries = _split_entries(root, split, flat=flat, quiet=True)
+    return sum(count_files(entry) if is_folder else 1 for entry, is_folder in entries)
+
+
+def _split_entries(
+    root: Path, split: str, *, flat: bool, quiet: bool = False
+) -> Iterator[tuple[Path, bool]]:
+    """``(entry, is_folder)`` for the files and (unless ``flat``) folders of ``root/split``.
+
+    Folders in a flat split are left out, with a warning unless ``quiet``.
+    """
     top = root / split
     if not top.is_dir():
         return
     for entry in sorted(p for p in top.iterdir() if not p.name.startswith(".")):
-        key = f"{split}/{entry.name}"
         if entry.is_dir() and not flat:
-            label = _folder_label(entry.name, known)
-            yield from iter_wnid_folder(entry, root=root, label=label, split=split, skip=skip)
-        elif entry.is_file() and key not in skip:
-            label = None if flat else Rejected("E_LABEL", f"{key} is not in a wnid folder")
-            yield make_item(key, entry.name, split, label, path=str(entry))
-        elif entry.is_dir():
-            log.warning("%s: ignoring folder %s", root, key)
+            yield entry, True
+        elif entry.is_file():
+            yield entry, False
+        elif entry.is_dir() and not quiet:
+            log.warning("%s: ignoring folder %s/%s", root, split, entry.name)
 
 
 def _folder_label(wnid: str, known: Mapping[str, str] | None) -> Label:
@@ -323,11 +365,16 @@ class IlsvrcKaggle:
         return f"ilsvrc2012-kaggle:{self._root}"
 
     def items(self, skip: Container[str] = frozenset()) -> Iterator[SourceItem]:
-        train = _split_items(self._data, "train", self._mapping, skip)
+        train = _split_items(self._data, "train", self._mapping, skip, flat=_KAGGLE_FLAT["train"])
         yield from self._annotated(train, self._solution("train"))
-        val = _split_items(self._data, "val", self._mapping, skip, flat=True)
+        val = _split_items(self._data, "val", self._mapping, skip, flat=_KAGGLE_FLAT["val"])
         yield from self._annotated(val, self._solution("val"))
-        yield from _split_items(self._data, "test", None, skip, flat=True)
+        yield from _split_items(self._data, "test", None, skip, flat=_KAGGLE_FLAT["test"])
+
+    def total(self) -> int:
+        """The image files under ``ILSVRC/Data/CLS-LOC`` (a walk; no file or annotation read)."""
+        splits = _KAGGLE_FLAT.items()
+        return sum(_split_total(self._data, split, flat=flat) for split, flat in splits)
 
     def _solution(self, split: str) -> dict[str, str]:
         path = self._root / f"LOC_{split}_solution.csv"

@@ -25,6 +25,7 @@ from synsetdb.ingest.items import Rejected, SourceItem
 from synsetdb.ingest.sources._archive import (
     WNID,
     Label,
+    count_files,
     iter_tar_of_tars,
     iter_wnid_folder,
     iter_wnid_tar,
@@ -75,10 +76,24 @@ class ImageNet21k:
                     f, where=str(self._root), split=None, prefix="", label_of=str, skip=skip
                 )
             return
-        entries = sorted(p for p in self._root.iterdir() if not p.name.startswith("."))
-        tars = {p.name.removesuffix(".tar") for p in entries if p.is_file()}
+        entries, tars = self._entries()
         for entry in entries:
             yield from self._entry_items(entry, tars, skip)
+
+    def total(self) -> int | None:
+        """The files in ``<wnid>/`` folders (a walk); None if there are tars (not read to count)."""
+        if self._root.is_file():
+            return None
+        entries, _ = self._entries()
+        if any(_wnid_entry(entry) is not None and entry.is_file() for entry in entries):
+            return None
+        # As in _entry_items: each file in a folder is an item, a misnamed tar one (E_LABEL).
+        return sum(count_files(e) if e.is_dir() else int(e.suffix == ".tar") for e in entries)
+
+    def _entries(self) -> tuple[list[Path], set[str]]:
+        """The root's visible entries in name order, and the names of its files less ``.tar``."""
+        entries = sorted(p for p in self._root.iterdir() if not p.name.startswith("."))
+        return entries, {p.name.removesuffix(".tar") for p in entries if p.is_file()}
 
     def _entry_items(
         self, entry: Path, tars: set[str], skip: Container[str]

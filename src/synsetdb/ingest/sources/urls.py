@@ -60,6 +60,12 @@ class UrlListSource:
             return self._table_rows("\t" if suffix == ".tsv" else ",")
         return self._text_rows()
 
+    def total(self) -> int:
+        """The rows of the list (Parquet: from the file's metadata, without reading the rows)."""
+        if self.path.suffix.lower() == ".parquet":
+            return int(self._parquet_file().metadata.num_rows)
+        return sum(1 for _ in self.rows())
+
     def items(self, skip: Container[str] = frozenset()) -> Iterator[SourceItem]:
         # Rows waiting for their URL; a URL listed for several synsets downloads once.
         # urls() runs on the downloader's thread, so both sides take the lock.
@@ -123,14 +129,7 @@ class UrlListSource:
                 yield _row(line_no, record)
 
     def _parquet_rows(self) -> Iterator[UrlRow]:
-        try:
-            import pyarrow.parquet as pq
-        except ModuleNotFoundError as exc:
-            raise IngestError(
-                "reading Parquet needs pyarrow: pip install 'synsetdb[parquet]'",
-                code="E_DEPENDENCY",
-            ) from exc
-        table = pq.ParquetFile(self.path)
+        table = self._parquet_file()
         if "url" not in table.schema_arrow.names:
             raise IngestError(f"{self.path}: no 'url' column", code="E_LAYOUT")
         line = 0
@@ -138,6 +137,16 @@ class UrlListSource:
             for record in batch.to_pylist():
                 line += 1
                 yield _row(line, record)
+
+    def _parquet_file(self) -> Any:  # a pyarrow.parquet.ParquetFile (pyarrow is optional)
+        try:
+            import pyarrow.parquet as pq
+        except ModuleNotFoundError as exc:
+            raise IngestError(
+                "reading Parquet needs pyarrow: pip install 'synsetdb[parquet]'",
+                code="E_DEPENDENCY",
+            ) from exc
+        return pq.ParquetFile(self.path)
 
 
 def _row(line: int, record: dict[str, Any]) -> UrlRow:
