@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from synsetdb.catalog import Project, schema
 from synsetdb.catalog.checks import run_checks
 from synsetdb.cli import cli
+from synsetdb.errors import IngestError
 from synsetdb.ingest import (
     FolderSource,
     IngestConfig,
@@ -128,6 +129,22 @@ def test_mapping_file_labels_any_tree(wordnet_project: Path, tmp_path: Path) -> 
     report = ingest(project, FolderSource(flat, mapping), IngestConfig(workers=0))
     assert report.added == 2 and dict(report.codes) == {"E_MISSING": 1, "E_MAPPING": 1}
     assert len(project.catalog.images_under(GOLDFISH)) == 1
+    project.close()
+
+
+def test_empty_or_binary_mapping_files(wordnet_project: Path, tmp_path: Path) -> None:
+    """An empty mapping ingests nothing; a non-UTF-8 one is E_LAYOUT, and nothing is stored."""
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    project = Project.open(wordnet_project)
+    report = ingest(project, FolderSource(tmp_path, empty), IngestConfig(workers=0))
+    assert (report.seen, report.added) == (0, 0)
+    binary = tmp_path / "labels.csv"
+    binary.write_bytes(b"path,wnid\n\xff\xfe\x00garbage\n")
+    with pytest.raises(IngestError, match="not UTF-8") as info:
+        ingest(project, FolderSource(tmp_path, binary), IngestConfig(workers=0))
+    assert info.value.code == "E_LAYOUT"
+    assert project.catalog.stats().images == 0
     project.close()
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "synset_closure",
     "synset_parent",
     "task",
+    "task_item",
     "vote",
     "worker",
 ]
@@ -178,6 +180,18 @@ task = Table(
     Column("expires_at", DateTime(timezone=True)),
     Column("submitted_at", DateTime(timezone=True)),
     Index(None, "status", "synset_id"),
+    Index(None, "worker_id", "status"),
+)
+
+# The images of a labelling task, in display order; controls are hidden from the worker.
+task_item = Table(
+    "task_item",
+    metadata,
+    Column("task_id", ForeignKey("task.id"), primary_key=True),
+    Column("candidate_id", ForeignKey("candidate.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("is_control", Boolean, nullable=False),
+    Index(None, "candidate_id"),
 )
 
 # Append-only: votes are never updated or deleted; aggregates are recomputed.
@@ -189,6 +203,8 @@ vote = Table(
     Column("worker_id", ForeignKey("worker.id"), nullable=False),
     Column("task_id", ForeignKey("task.id")),
     Column("answer", SmallInteger, nullable=False),
+    # A vote on a hidden control measures the worker, never the candidate.
+    Column("is_control", Boolean, nullable=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index(None, "candidate_id"),
     Index(None, "worker_id"),

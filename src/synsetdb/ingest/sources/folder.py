@@ -67,16 +67,22 @@ class FolderSource:
     def _mapping_rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number, cells) of every data row of the mapping: no header, no blank lines."""
         assert self.mapping is not None
-        with self.mapping.open(newline="", encoding="utf-8") as f:
-            sample = f.read(4096)
-            f.seek(0)
-            dialect = csv.excel_tab if "\t" in sample.splitlines()[0] else csv.excel
-            for line_no, row in enumerate(csv.reader(f, dialect), start=1):
-                if not row or (
-                    line_no == 1 and [c.strip().lower() for c in row[:2]] == ["path", "wnid"]
-                ):
-                    continue
-                yield line_no, row
+        try:
+            with self.mapping.open(newline="", encoding="utf-8") as f:
+                first = f.readline()  # "" for an empty file: no rows, nothing to ingest
+                f.seek(0)
+                dialect = csv.excel_tab if "\t" in first else csv.excel
+                for line_no, row in enumerate(csv.reader(f, dialect), start=1):
+                    if not row or (
+                        line_no == 1 and [c.strip().lower() for c in row[:2]] == ["path", "wnid"]
+                    ):
+                        continue
+                    yield line_no, row
+        except UnicodeDecodeError as exc:
+            raise IngestError(
+                f"mapping file {self.mapping} is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                code="E_LAYOUT",
+            ) from None
 
     def _mapped_item(self, line_no: int, row: list[str]) -> SourceItem:
         where = {"mapping": str(self.mapping), "line": line_no}

@@ -1,0 +1,176 @@
+"""Workers and admins of the labelling app: accounts, password hashes, sign-in.
+
+Passwords are hashed with scrypt (the standard library's ``hashlib.scrypt``;
+no extra dependency) under a random salt, in a self-describing string
+``scrypt$n$r$p$salt$hash`` so the cost can be raised later without breaking
+stored hashes. Workers whose votes were imported (Mechanical Turk, crowd-kit
+files) get an account without a password: they can never sign in.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ..catalog import Catalog, schema
+from ..errors import VerifyError
+
+__all__ = [
+    "ROLES",
+    "Worker",
+    "add_worker",
+    "authenticate",
+    "ensure_worker",
+    "get_worker",
+    "hash_password",
+    "list_workers",
+    "verify_password",
+]
+
+ROLES = ("worker", "admin")
+MIN_PASSWORD = 8
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # ~16 MiB and ~50 ms per hash: slow for guessers
+_MAX_NAME = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """An account. ``can_sign_in`` is False for imported, passwordless workers."""
+
+    id: int
+    name: str
+    role: str
+    is_active: bool
+    can_sign_in: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash of ``password`` in ``scrypt$n$r$p$salt$hash`` form."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    parts = (str(_SCRYPT["n"]), str(_SCRYPT["r"]), str(_SCRYPT["p"]), _b64(salt), _b64(digest))
+    return "scrypt$" + "$".join(parts)
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Whether ``password`` matches a stored hash (constant-time; False for no hash)."""
+    if not stored:
+        return False
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
+        )
+    except (ValueError, TypeError):  # a malformed stored hash never signs anyone in
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def add_worker(catalog: Catalog, name: str, password: str | None, role: str = "worker") -> Worker:
+    """Create an account.
+
+    Raises:
+        VerifyError: ``E_WORKER_EXISTS`` for a taken name; ``E_CONFIG`` for an
+            empty or over-long name, an unknown role, or a password shorter than 8.
+    """
+    name = name.strip()
+    if not name or len(name) > _MAX_NAME or any(c.isspace() for c in name):
+        raise VerifyError(
+            f"a worker name is 1-{_MAX_NAME} characters, no spaces: {name!r}", code="E_CONFIG"
+        )
+    if role not in ROLES:
+        raise VerifyError(f"role must be one of {', '.join(ROLES)}, not {role!r}", code="E_CONFIG")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise VerifyError(f"a password needs at least {MIN_PASSWORD} characters", code="E_CONFIG")
+    row = {
+        "name": name,
+        "role": role,
+        "password_hash": hash_password(password) if password is not None else None,
+        "is_active": True,
+        "created_at": datetime.now(UTC),
+    }
+    try:
+        with catalog.engine.begin() as conn:
+            statement = insert(schema.worker).values(row).returning(schema.worker.c.id)
+            worker_id = conn.execute(statement).scalar_one()
+    except IntegrityError:
+        raise VerifyError(
+            f"a worker named {name!r} exists already", code="E_WORKER_EXISTS"
+        ) from None
+    return Worker(int(worker_id), name, role, True, password is not None)
+
+
+def ensure_worker(catalog: Catalog, name: str) -> Worker:
+    """The account called ``name``, created without a password if missing (imported votes)."""
+    existing = _find(catalog, name)
+    if existing is not None:
+        return existing
+    try:
+        return add_worker(catalog, name, None)
+    except VerifyError as error:
+        if error.code != "E_WORKER_EXISTS":
+            raise
+        found = _find(catalog, name)  # a concurrent import made it first
+        assert found is not None
+        return found
+
+
+def authenticate(catalog: Catalog, name: str, password: str) -> Worker | None:
+    """The active account ``name`` if ``password`` is right, else None."""
+    with catalog.engine.connect() as conn:
+        row = conn.execute(select(schema.worker).where(schema.worker.c.name == name)).first()
+    if row is None:
+        verify_password(password, _dummy_hash())  # as slow as a real check: names do not leak
+        return None
+    if not row.is_active or not verify_password(password, row.password_hash):
+        return None
+    return _worker(row)
+
+
+def get_worker(catalog: Catalog, worker_id: int) -> Worker | None:
+    with catalog.engine.connect() as conn:
+        row = conn.execute(select(schema.worker).where(schema.worker.c.id == worker_id)).first()
+    return _worker(row) if row is not None else None
+
+
+def list_workers(catalog: Catalog) -> list[Worker]:
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(select(schema.worker).order_by(schema.worker.c.name)).all()
+    return [_worker(row) for row in rows]
+
+
+def _find(catalog: Catalog, name: str) -> Worker | None:
+    with catalog.engine.connect() as conn:
+        row = conn.execute(select(schema.worker).where(schema.worker.c.name == name)).first()
+    return _worker(row) if row is not None else None
+
+
+def _worker(row: object) -> Worker:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Worker(
+        int(r["id"]), r["name"], r["role"], bool(r["is_active"]), r["password_hash"] is not None
+    )
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(16))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

@@ -1,0 +1,455 @@
+"""Labelling tasks over the catalog: batches, routing, submissions, decisions.
+
+A task is one worker's batch of candidates of one synset, with hidden
+controls mixed in (ImageNetV2's procedure): accepted images of the synset
+(positive controls) and of a sibling synset (negative controls). The batch
+holds the open candidates whose next vote is worth most: during a synset's
+seed phase, the seed candidates still short of ``seed_votes``; afterwards
+those most likely to be decided by one more vote (ImageNet's dynamic
+consensus, :mod:`synsetdb.verify.consensus`).
+
+Votes are append-only. A submission turns every item of the batch into one
+vote (selected: yes, else no) in one transaction, guarded by the task's
+status, so a retried POST records nothing twice. A task not submitted by its
+expiry returns its candidates to the pool. After each submission the
+synset's decisions are refreshed: candidates become ``accepted``,
+``rejected`` or ``undecided`` and are not asked again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, and_, case, func, insert, select, update
+
+from ..catalog import Catalog, schema
+from ..errors import VerifyError
+from .consensus import ConfidenceTable, ConsensusConfig, Decision, decide
+
+__all__ = [
+    "Submission",
+    "Task",
+    "TaskConfig",
+    "TaskItem",
+    "expire_tasks",
+    "next_task",
+    "refresh_decisions",
+    "submit",
+]
+
+KIND = "verify"
+OPEN, SUBMITTED, EXPIRED = "open", "submitted", "expired"
+_STATUS_OF = {
+    Decision.ACCEPT: "accepted",
+    Decision.REJECT: "rejected",
+    Decision.UNDECIDED: "undecided",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskConfig:
+    """How batches are made.
+
+    Attributes:
+        batch_size: images per task, controls included (ImageNetV2: 48).
+        positive_controls, negative_controls: hidden controls per task, when
+            the catalog has accepted images to use.
+        ttl: how long a worker may keep a task before it expires.
+        consensus: the dynamic consensus that decides candidates.
+    """
+
+    batch_size: int = 48
+    positive_controls: int = 3
+    negative_controls: int = 3
+    ttl: timedelta = timedelta(minutes=30)
+    consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
+
+    def __post_init__(self) -> None:
+        controls = self.positive_controls + self.negative_controls
+        if self.batch_size < 1 or min(self.positive_controls, self.negative_controls) < 0:
+            raise VerifyError("batch_size must be >= 1 and control counts >= 0", code="E_CONFIG")
+        if controls >= self.batch_size:
+            raise VerifyError("controls must leave room for candidates in a batch", code="E_CONFIG")
+        if self.ttl <= timedelta(0):
+            raise VerifyError("ttl must be positive", code="E_CONFIG")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskItem:
+    """One image of a batch as the worker sees it (controls are not marked)."""
+
+    candidate_id: int
+    image_id: str
+    thumbnail_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A batch for one worker, with what ImageNet's workers saw of the synset."""
+
+    id: int
+    worker_id: int
+    wnid: str
+    name: str
+    lemmas: tuple[str, ...]
+    gloss: str
+    ancestors: tuple[str, ...]  # names from the root down to the parent
+    items: tuple[TaskItem, ...]
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What a submission recorded; ``repeated`` when the task was already submitted."""
+
+    task_id: int
+    votes: int
+    repeated: bool
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+def next_task(
+    catalog: Catalog,
+    worker_id: int,
+    config: TaskConfig | None = None,
+    *,
+    now: datetime | None = None,
+) -> Task | None:
+    """The worker's open task, or a new batch; None when nothing is left for this worker."""
+    config = config or TaskConfig()
+    now = now or datetime.now(UTC)
+    expire_tasks(catalog, now)
+    with catalog.engine.begin() as conn:
+        current = conn.execute(
+            select(schema.task.c.id).where(
+                schema.task.c.worker_id == worker_id, schema.task.c.status == OPEN
+            )
+        ).scalar()
+        if current is not None:
+            return _load_task(conn, int(current))
+        for synset_id in _synsets_with_open_candidates(conn):
+            chosen = _route(conn, synset_id, worker_id, config)
+            if chosen:
+                task_id = _create(conn, synset_id, worker_id, chosen, config, now)
+                return _load_task(conn, task_id)
+    return None
+
+
+def submit(
+    catalog: Catalog,
+    task_id: int,
+    worker_id: int,
+    selected: Collection[int],
+    config: TaskConfig | None = None,
+    *,
+    now: datetime | None = None,
+) -> Submission:
+    """Record one vote per item of the task: yes for ``selected`` candidate ids, else no.
+
+    Raises:
+        VerifyError: ``E_NO_TASK`` (not this worker's task), ``E_TASK_EXPIRED``,
+            ``E_BAD_SUBMISSION`` (a selected id is not in the batch).
+    """
+    config = config or TaskConfig()
+    now = now or datetime.now(UTC)
+    t, ti = schema.task, schema.task_item
+    with catalog.engine.begin() as conn:
+        row = conn.execute(select(t).where(t.c.id == task_id)).first()
+        if row is None or row.worker_id != worker_id:
+            raise VerifyError(f"task {task_id} is not yours", code="E_NO_TASK")
+        if row.status == SUBMITTED:
+            return Submission(task_id, 0, repeated=True)
+        if row.status == EXPIRED or _aware(row.expires_at) <= now:
+            raise VerifyError(f"task {task_id} expired; take a new batch", code="E_TASK_EXPIRED")
+        items = conn.execute(
+            select(ti.c.candidate_id, ti.c.is_control).where(ti.c.task_id == task_id)
+        ).all()
+        unknown = set(selected) - {i.candidate_id for i in items}
+        if unknown:
+            raise VerifyError(
+                f"{len(unknown)} selected image(s) are not in task {task_id}",
+                code="E_BAD_SUBMISSION",
+            )
+        # The guard: only one transaction can move the task out of "open".
+        moved = conn.execute(
+            update(t)
+            .where(t.c.id == task_id, t.c.status == OPEN)
+            .values(status=SUBMITTED, submitted_at=now)
+        ).rowcount
+        if moved == 0:
+            return Submission(task_id, 0, repeated=True)
+        votes = [
+            {
+                "candidate_id": i.candidate_id,
+                "worker_id": worker_id,
+                "task_id": task_id,
+                "answer": int(i.candidate_id in selected),
+                "is_control": bool(i.is_control),
+                "created_at": now,
+            }
+            for i in items
+        ]
+        conn.execute(insert(schema.vote), votes)
+    refresh_decisions(catalog, int(row.synset_id), config.consensus)
+    return Submission(task_id, len(votes), repeated=False)
+
+
+def expire_tasks(catalog: Catalog, now: datetime | None = None) -> int:
+    """Mark open tasks past their expiry as expired; their candidates return to the pool."""
+    now = now or datetime.now(UTC)
+    t = schema.task
+    with catalog.engine.begin() as conn:
+        result = conn.execute(
+            update(t).where(t.c.status == OPEN, t.c.expires_at <= now).values(status=EXPIRED)
+        )
+    return int(result.rowcount)
+
+
+# ----------------------------------------------------------------------------- decisions
+
+
+def _vote_counts(conn: Connection, synset_id: int) -> list[Any]:
+    """(candidate id, status, yes, votes) of the synset's candidates that have real votes."""
+    c, v = schema.candidate, schema.vote
+    yes = func.sum(case((v.c.answer == 1, 1), else_=0))
+    return list(
+        conn.execute(
+            select(c.c.id, c.c.status, yes, func.count(v.c.id))
+            .join(v, and_(v.c.candidate_id == c.c.id, v.c.is_control.is_(False)))
+            .where(c.c.synset_id == synset_id)
+            .group_by(c.c.id, c.c.status)
+        ).all()
+    )
+
+
+def _table(counts: list[Any], config: ConsensusConfig, open_total: int) -> ConfidenceTable | None:
+    """The synset's confidence table, once its seed is complete (None before)."""
+    if not counts:
+        return None
+    yes = np.array([r[2] for r in counts], dtype=np.float64)
+    total = np.array([r[3] for r in counts], dtype=np.float64)
+    seeded = int((total >= config.seed_votes).sum())
+    if seeded < min(config.seed_size, open_total):
+        return None
+    return ConfidenceTable.fit(yes, total - yes)
+
+
+def refresh_decisions(
+    catalog: Catalog, synset_id: int, config: ConsensusConfig | None = None
+) -> dict[str, int]:
+    """Decide the synset's voted candidates under dynamic consensus; counts of changes."""
+    config = config or ConsensusConfig()
+    c = schema.candidate
+    with catalog.engine.begin() as conn:
+        counts = _vote_counts(conn, synset_id)
+        table = _table(counts, config, _candidates(conn, synset_id))
+        if table is None:
+            return {}
+        pending = [r for r in counts if r[1] == "candidate"]
+        if not pending:
+            return {}
+        yes = np.array([r[2] for r in pending])
+        decided = decide(table, yes, np.array([r[3] for r in pending]) - yes, config)
+        changed: dict[str, list[int]] = {}
+        for row, decision in zip(pending, decided.tolist(), strict=True):
+            if decision in _STATUS_OF:
+                changed.setdefault(_STATUS_OF[decision], []).append(int(row[0]))
+        now = datetime.now(UTC)
+        for status, ids in changed.items():
+            conn.execute(
+                update(c)
+                .where(c.c.id.in_(ids), c.c.status == "candidate")
+                .values(status=status, updated_at=now)
+            )
+    return {status: len(ids) for status, ids in changed.items()}
+
+
+# ----------------------------------------------------------------------------- routing
+
+
+def _candidates(conn: Connection, synset_id: int) -> int:
+    c = schema.candidate
+    return int(
+        conn.execute(
+            select(func.count()).where(c.c.synset_id == synset_id, c.c.status == "candidate")
+        ).scalar_one()
+    )
+
+
+def _synsets_with_open_candidates(conn: Connection) -> list[int]:
+    """Synsets with candidates to verify, those with the most first."""
+    c = schema.candidate
+    rows = conn.execute(
+        select(c.c.synset_id, func.count())
+        .where(c.c.status == "candidate")
+        .group_by(c.c.synset_id)
+        .order_by(func.count().desc(), c.c.synset_id)
+    ).all()
+    return [int(r[0]) for r in rows]
+
+
+def _route(
+    conn: Connection, synset_id: int, worker_id: int, config: TaskConfig
+) -> list[tuple[int, bool]]:
+    """(candidate id, is control) for a new batch, or [] if the worker has nothing to do here."""
+    c, v, ti, t = schema.candidate, schema.vote, schema.task_item, schema.task
+    seen = select(v.c.candidate_id).where(v.c.worker_id == worker_id)
+    in_flight = (
+        select(ti.c.candidate_id, func.count().label("n"))
+        .join(t, t.c.id == ti.c.task_id)
+        .where(t.c.status == OPEN, t.c.synset_id == synset_id)
+        .group_by(ti.c.candidate_id)
+        .subquery()
+    )
+    yes = func.sum(case((and_(v.c.answer == 1, v.c.is_control.is_(False)), 1), else_=0))
+    total = func.sum(case((v.c.is_control.is_(False), 1), else_=0))
+    rows = conn.execute(
+        select(
+            c.c.id, func.coalesce(yes, 0), func.coalesce(total, 0), func.coalesce(in_flight.c.n, 0)
+        )
+        .outerjoin(v, v.c.candidate_id == c.c.id)
+        .outerjoin(in_flight, in_flight.c.candidate_id == c.c.id)
+        .where(c.c.synset_id == synset_id, c.c.status == "candidate", c.c.id.not_in(seen))
+        .group_by(c.c.id, in_flight.c.n)
+    ).all()
+    if not rows:
+        return []
+    room = config.batch_size - config.positive_controls - config.negative_controls
+    table = _table(_vote_counts(conn, synset_id), config.consensus, _candidates(conn, synset_id))
+    order = _priority(rows, table, config.consensus)
+    chosen = [(int(rows[i][0]), False) for i in order[:room]]
+    controls = _controls(conn, synset_id, config, exclude=seen)
+    return chosen + [(cid, True) for cid in controls]
+
+
+def _priority(
+    rows: Sequence[Any], table: ConfidenceTable | None, config: ConsensusConfig
+) -> list[int]:
+    """Row indices, the most useful next vote first.
+
+    Seed phase (no table yet): candidates closest to ``seed_votes`` first, so
+    the seed completes. Afterwards: the chance that one more vote decides
+    the candidate (expected value of a vote), then fewer copies in flight,
+    then more votes so far.
+    """
+    yes = np.array([r[1] for r in rows], dtype=np.float64)
+    total = np.array([r[2] for r in rows], dtype=np.float64)
+    in_flight = np.array([r[3] for r in rows], dtype=np.float64)
+    ids = np.array([r[0] for r in rows])
+    if table is None:
+        short = total < config.seed_votes
+        return list(np.lexsort((ids, in_flight, -total, ~short)))
+    no = total - yes
+    good = table.confidence(yes, no)
+    p_yes = good * table.sensitivity + (1.0 - good) * table.false_positive
+    settles_yes = np.isin(decide(table, yes + 1, no, config), (Decision.ACCEPT, Decision.REJECT))
+    settles_no = np.isin(decide(table, yes, no + 1, config), (Decision.ACCEPT, Decision.REJECT))
+    value = p_yes * settles_yes + (1.0 - p_yes) * settles_no
+    return list(np.lexsort((ids, -total, in_flight, -value)))
+
+
+def _controls(conn: Connection, synset_id: int, config: TaskConfig, exclude: Any) -> list[int]:
+    """Accepted candidates of the synset, and of a sibling synset, the worker has not seen."""
+    c, p = schema.candidate, schema.synset_parent
+    parents = select(p.c.parent_id).where(p.c.child_id == synset_id)
+    siblings = select(p.c.child_id).where(p.c.parent_id.in_(parents), p.c.child_id != synset_id)
+
+    def pick(where: Any, k: int) -> list[int]:
+        if k == 0:
+            return []
+        query = (
+            select(c.c.id)
+            .where(where, c.c.status == "accepted", c.c.id.not_in(exclude))
+            .order_by(func.random())
+            .limit(k)
+        )
+        return [int(x) for x in conn.execute(query).scalars()]
+
+    positives = pick(c.c.synset_id == synset_id, config.positive_controls)
+    negatives = pick(c.c.synset_id.in_(siblings), config.negative_controls)
+    return positives + negatives
+
+
+def _create(
+    conn: Connection,
+    synset_id: int,
+    worker_id: int,
+    chosen: list[tuple[int, bool]],
+    config: TaskConfig,
+    now: datetime,
+) -> int:
+    order = list(range(len(chosen)))
+    random.shuffle(order)  # controls must not sit at the end of the batch
+    task_id = conn.execute(
+        insert(schema.task)
+        .returning(schema.task.c.id)
+        .values(
+            synset_id=synset_id,
+            kind=KIND,
+            status=OPEN,
+            worker_id=worker_id,
+            payload={"candidates": len(chosen) - sum(c for _, c in chosen)},
+            created_at=now,
+            expires_at=now + config.ttl,
+        )
+    ).scalar_one()
+    conn.execute(
+        insert(schema.task_item),
+        [
+            {"task_id": task_id, "candidate_id": cid, "position": pos, "is_control": control}
+            for pos, (cid, control) in zip(order, chosen, strict=True)
+        ],
+    )
+    return int(task_id)
+
+
+def _load_task(conn: Connection, task_id: int) -> Task:
+    t, ti, c, i, s = schema.task, schema.task_item, schema.candidate, schema.image, schema.synset
+    task = conn.execute(select(t).where(t.c.id == task_id)).one()
+    synset = conn.execute(select(s).where(s.c.id == task.synset_id)).one()
+    items = conn.execute(
+        select(ti.c.candidate_id, c.c.image_id, i.c.thumbnail_key)
+        .join(c, c.c.id == ti.c.candidate_id)
+        .join(i, i.c.id == c.c.image_id)
+        .where(ti.c.task_id == task_id)
+        .order_by(ti.c.position)
+    ).all()
+    return Task(
+        id=task_id,
+        worker_id=int(task.worker_id),
+        wnid=synset.wnid,
+        name=synset.name,
+        lemmas=tuple(synset.lemmas.split("\t")),
+        gloss=synset.gloss,
+        ancestors=_ancestor_names(conn, int(task.synset_id)),
+        items=tuple(TaskItem(int(r[0]), r[1], r[2]) for r in items),
+        expires_at=_aware(task.expires_at),
+    )
+
+
+def _ancestor_names(conn: Connection, synset_id: int) -> tuple[str, ...]:
+    """One path of names from the root to the synset's parent (first parents by id)."""
+    p, s = schema.synset_parent, schema.synset
+    names: list[str] = []
+    current = synset_id
+    for _ in range(64):  # WordNet is 20 deep at most; a cycle in custom data must not hang
+        parent = conn.execute(
+            select(p.c.parent_id).where(p.c.child_id == current).order_by(p.c.parent_id).limit(1)
+        ).scalar()
+        if parent is None:
+            break
+        names.append(conn.execute(select(s.c.name).where(s.c.id == parent)).scalar_one())
+        current = int(parent)
+    return tuple(reversed(names))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; every time stored here is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

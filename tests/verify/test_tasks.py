@@ -1,0 +1,197 @@
+"""Accounts, labelling tasks, submissions and decisions over real catalogs (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from synsetdb.catalog import Catalog, ImageRecord, schema
+from synsetdb.errors import VerifyError
+from synsetdb.hierarchy import Taxonomy
+from synsetdb.verify import ConsensusConfig
+from synsetdb.verify.accounts import (
+    add_worker,
+    authenticate,
+    ensure_worker,
+    list_workers,
+    verify_password,
+)
+from synsetdb.verify.tasks import TaskConfig, expire_tasks, next_task, submit
+
+BIRD, MAMMAL = "n01503061", "n01861778"  # siblings under vertebrate in the sample taxonomy
+CONFIG = TaskConfig(
+    batch_size=8,
+    positive_controls=1,
+    negative_controls=1,
+    consensus=ConsensusConfig(seed_votes=3, seed_size=4, max_votes=8, accept=0.98, reject=0.02),
+)
+
+
+def _image(catalog: Catalog, name: str) -> str:
+    sha = hashlib.sha256(name.encode()).hexdigest()
+    catalog.add_image(
+        ImageRecord(
+            id=sha,
+            width=500,
+            height=375,
+            format="JPEG",
+            byte_size=1000,
+            blob_key=sha,
+            phash=0,
+            thumbnail_key=None,
+        )
+    )
+    return sha
+
+
+@pytest.fixture
+def catalog(catalog_url: str, sample_taxonomy: Taxonomy) -> Iterator[Catalog]:
+    """Bird: 20 candidates (every fourth truly a bird); accepted birds and mammals as controls."""
+    catalog = Catalog.open(catalog_url, create=True)
+    catalog.load_taxonomy(sample_taxonomy)
+    for i in range(20):
+        catalog.add_candidate(_image(catalog, f"cand-{i}"), BIRD, provenance={"good": i % 4 == 0})
+    for i in range(3):
+        catalog.add_candidate(_image(catalog, f"bird-{i}"), BIRD, status="accepted")
+        catalog.add_candidate(_image(catalog, f"mammal-{i}"), MAMMAL, status="accepted")
+    yield catalog
+    catalog.close()
+
+
+def _truth(catalog: Catalog) -> dict[int, bool]:
+    c = schema.candidate
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(select(c.c.id, c.c.provenance, c.c.synset_id, c.c.status)).all()
+    bird = catalog.synset_id(BIRD)
+    return {r.id: bool(r.provenance["good"]) if r.provenance else r.synset_id == bird for r in rows}
+
+
+def _votes(catalog: Catalog) -> list[tuple[int, int, int, bool]]:
+    v = schema.vote
+    with catalog.engine.connect() as conn:
+        query = select(v.c.candidate_id, v.c.worker_id, v.c.answer, v.c.is_control)
+        return [tuple(r) for r in conn.execute(query).all()]
+
+
+def test_accounts(catalog: Catalog) -> None:
+    ann = add_worker(catalog, "ann", "correct horse battery", role="admin")
+    assert ann.is_admin and ann.can_sign_in
+    assert authenticate(catalog, "ann", "correct horse battery") == ann
+    assert authenticate(catalog, "ann", "wrong password") is None
+    assert authenticate(catalog, "nobody", "correct horse battery") is None
+    for name, password, code in [
+        ("ann", "another password", "E_WORKER_EXISTS"),
+        ("bob", "short", "E_CONFIG"),
+        ("two words", "long enough password", "E_CONFIG"),
+    ]:
+        with pytest.raises(VerifyError) as info:
+            add_worker(catalog, name, password)
+        assert info.value.code == code
+    imported = ensure_worker(catalog, "A2MTURKWORKER")
+    assert not imported.can_sign_in and ensure_worker(catalog, "A2MTURKWORKER") == imported
+    assert authenticate(catalog, "A2MTURKWORKER", "") is None
+    assert [w.name for w in list_workers(catalog)] == ["A2MTURKWORKER", "ann"]
+    with catalog.engine.connect() as conn:
+        stored = conn.execute(select(schema.worker.c.password_hash)).scalars().all()
+    assert all(h is None or (h.startswith("scrypt$") and "battery" not in h) for h in stored)
+    assert not verify_password("x", "scrypt$garbage")
+
+
+def test_a_batch_has_candidates_and_hidden_controls(catalog: Catalog) -> None:
+    worker = add_worker(catalog, "ann", "password-1")
+    task = next_task(catalog, worker.id, CONFIG)
+    assert task is not None and task.wnid == BIRD
+    assert task.lemmas[0] == "bird" and task.gloss and task.ancestors[0] == "entity"
+    assert len(task.items) == 8
+    truth = _truth(catalog)
+    ids = [item.candidate_id for item in task.items]
+    assert len(set(ids)) == 8
+    bird_controls = [i for i in ids if i not in _open(catalog) and truth[i]]
+    mammal_controls = [i for i in ids if i not in _open(catalog) and not truth[i]]
+    assert len(bird_controls) == 1 and len(mammal_controls) == 1
+    assert next_task(catalog, worker.id, CONFIG) == task  # resumed, not a second task
+
+
+def _open(catalog: Catalog) -> set[int]:
+    c = schema.candidate
+    with catalog.engine.connect() as conn:
+        return set(conn.execute(select(c.c.id).where(c.c.status == "candidate")).scalars())
+
+
+def test_submission_records_one_vote_per_item_once(catalog: Catalog) -> None:
+    ann, bob = add_worker(catalog, "ann", "password-1"), add_worker(catalog, "bob", "password-2")
+    task = next_task(catalog, ann.id, CONFIG)
+    assert task is not None
+    chosen = {task.items[0].candidate_id, task.items[3].candidate_id}
+    with pytest.raises(VerifyError) as info:
+        submit(catalog, task.id, bob.id, chosen, CONFIG)
+    assert info.value.code == "E_NO_TASK"
+    with pytest.raises(VerifyError) as info:
+        submit(catalog, task.id, ann.id, chosen | {999_999}, CONFIG)
+    assert info.value.code == "E_BAD_SUBMISSION"
+    assert _votes(catalog) == []  # a refused submission stores nothing
+    first = submit(catalog, task.id, ann.id, chosen, CONFIG)
+    again = submit(catalog, task.id, ann.id, chosen, CONFIG)  # a retried POST
+    assert (first.votes, first.repeated) == (8, False)
+    assert (again.votes, again.repeated) == (0, True)
+    votes = _votes(catalog)
+    assert len(votes) == 8
+    assert {c for c, _, answer, _ in votes if answer == 1} == chosen
+    assert sum(is_control for *_, is_control in votes) == 2
+
+
+def test_expired_tasks_return_their_candidates(catalog: Catalog) -> None:
+    ann = add_worker(catalog, "ann", "password-1")
+    start = datetime.now(UTC)
+    task = next_task(catalog, ann.id, CONFIG, now=start)
+    assert task is not None
+    later = start + CONFIG.ttl + timedelta(seconds=1)
+    with pytest.raises(VerifyError) as info:
+        submit(catalog, task.id, ann.id, set(), CONFIG, now=later)
+    assert info.value.code == "E_TASK_EXPIRED"
+    assert expire_tasks(catalog, later) == 1
+    fresh = next_task(catalog, ann.id, CONFIG, now=later)
+    assert fresh is not None and fresh.id != task.id
+    assert _votes(catalog) == []
+
+
+def test_a_crowd_verifies_the_synset_end_to_end(catalog: Catalog) -> None:
+    """Honest workers label until nothing is left; nobody sees a candidate twice."""
+    truth = _truth(catalog)
+    workers = [add_worker(catalog, f"w{i}", f"password-{i}") for i in range(12)]
+    seen: dict[int, list[int]] = {w.id: [] for w in workers}
+    for _ in range(200):
+        progressed = False
+        for worker in workers:
+            task = next_task(catalog, worker.id, CONFIG)
+            if task is None:
+                continue
+            ids = [item.candidate_id for item in task.items]
+            seen[worker.id] += ids
+            submit(catalog, task.id, worker.id, {i for i in ids if truth[i]}, CONFIG)
+            progressed = True
+        if not progressed:
+            break
+    for ids in seen.values():
+        assert len(ids) == len(set(ids))  # never the same image twice
+    c = schema.candidate
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(
+            select(c.c.id, c.c.status).where(c.c.synset_id == catalog.synset_id(BIRD))
+        ).all()
+        open_left = conn.execute(select(func.count()).where(c.c.status == "candidate")).scalar_one()
+    assert open_left == 0
+    decided = {r.id: r.status for r in rows if r.id in _candidates_only(truth, catalog)}
+    assert all(decided[i] == ("accepted" if truth[i] else "rejected") for i in decided)
+
+
+def _candidates_only(truth: dict[int, bool], catalog: Catalog) -> set[int]:
+    """The 20 candidates to verify (the controls carry no provenance)."""
+    c = schema.candidate
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(select(c.c.id, c.c.provenance)).all()
+    return {r.id for r in rows if r.provenance}
