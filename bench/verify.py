@@ -99,14 +99,12 @@ def ensure_venv() -> Path:
 
 def labelling_cost(scale: int) -> dict[str, Any]:
     """The three strategies on one simulated crowd (``scale`` 0: a small one for --quick)."""
-    from synsetdb.verify import DawidSkene
     from synsetdb.verify.simulate import (
         CrowdConfig,
         SimulatedCrowd,
         SynsetSpec,
+        compare_strategies,
         default_synsets,
-        run_dynamic,
-        score,
     )
 
     if scale:
@@ -115,14 +113,7 @@ def labelling_cost(scale: int) -> dict[str, Any]:
         synsets = [SynsetSpec("easy", 500, 0.0), SynsetSpec("hard", 500, 0.4)]
     crowd = SimulatedCrowd(synsets, CrowdConfig(controls=CONTROLS), seed=2009)
     n = crowd.n_candidates
-    fixed = crowd.yes_counts(np.full(n, 10)) > 5
-    ds = DawidSkene().fit(crowd.fixed_votes(5))
-    dynamic, tables = run_dynamic(crowd, seed=2009)
-    outcomes = [
-        score(crowd, "fixed 10-vote majority", fixed, 10 * n),
-        score(crowd, "Dawid-Skene, fixed 5 votes", ds.labels_ == 1, 5 * n),
-        dynamic,
-    ]
+    outcomes, tables = compare_strategies(crowd, seed=2009)
     return {
         "candidates": n,
         "synsets": len(synsets),

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import VerifyError
+from .aggregate import DawidSkene
 from .consensus import ConfidenceTable, ConsensusConfig, Decision, decide
 from .quality import assess_workers
 from .votes import Votes
@@ -30,6 +31,7 @@ __all__ = [
     "Outcome",
     "SimulatedCrowd",
     "SynsetSpec",
+    "compare_strategies",
     "default_synsets",
     "run_dynamic",
     "score",
@@ -299,3 +301,23 @@ def run_dynamic(
     accepted = decision == Decision.ACCEPT
     undecided = int((decision == Decision.UNDECIDED).sum())
     return score(crowd, "dynamic consensus", accepted, int(votes.sum()), undecided), tables
+
+
+def compare_strategies(
+    crowd: SimulatedCrowd, config: ConsensusConfig | None = None, seed: int = 0
+) -> tuple[list[Outcome], dict[str, ConfidenceTable]]:
+    """The issue's three labelling strategies on the same votes, and dynamic consensus's tables.
+
+    Fixed 10-vote majority (ties rejected), Dawid–Skene on a fixed 5 votes,
+    and dynamic consensus with ``config``. The crowd needs ``max_votes >= 10``.
+    """
+    n = crowd.n_candidates
+    fixed = crowd.yes_counts(np.full(n, 10)) > 5
+    ds = DawidSkene().fit(crowd.fixed_votes(5))
+    dynamic, tables = run_dynamic(crowd, config, seed=seed)
+    outcomes = [
+        score(crowd, "fixed 10-vote majority", fixed, 10 * n),
+        score(crowd, "Dawid-Skene, fixed 5 votes", ds.labels_ == 1, 5 * n),
+        dynamic,
+    ]
+    return outcomes, tables

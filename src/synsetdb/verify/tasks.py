@@ -215,7 +215,7 @@ def expire_tasks(catalog: Catalog, now: datetime | None = None) -> int:
 # ----------------------------------------------------------------------------- decisions
 
 
-def _vote_counts(conn: Connection, synset_id: int) -> list[Any]:
+def vote_counts(conn: Connection, synset_id: int) -> list[Any]:
     """(candidate id, status, yes, votes) of the synset's candidates that have real votes."""
     c, v = schema.candidate, schema.vote
     yes = func.sum(case((v.c.answer == 1, 1), else_=0))
@@ -248,7 +248,7 @@ def refresh_decisions(
     config = config or ConsensusConfig()
     c = schema.candidate
     with catalog.engine.begin() as conn:
-        counts = _vote_counts(conn, synset_id)
+        counts = vote_counts(conn, synset_id)
         table = _table(counts, config, _candidates(conn, synset_id))
         if table is None:
             return {}
@@ -322,7 +322,7 @@ def _route(
     if not rows:
         return []
     room = config.batch_size - config.positive_controls - config.negative_controls
-    table = _table(_vote_counts(conn, synset_id), config.consensus, _candidates(conn, synset_id))
+    table = _table(vote_counts(conn, synset_id), config.consensus, _candidates(conn, synset_id))
     order = _priority(rows, table, config.consensus)
     chosen = [(int(rows[i][0]), False) for i in order[:room]]
     controls = _controls(conn, synset_id, config, exclude=seen)
