@@ -5,12 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages the tests drive for real: a PostgreSQL server for the catalog
-# suite, and Debian's WordNet 3.0 dict files (the bundled data is rebuilt from
-# them and the taxonomy bench's nltk reads them). Installed with apt when missing
-# (as root, or through passwordless sudo).
+# suite, Debian's WordNet 3.0 dict files (the bundled data is rebuilt from them
+# and the taxonomy bench's nltk reads them), and Debian's Chromium for the web
+# app's browser tests (Playwright drives it; `playwright install` is never run).
+# Installed with apt when missing (as root, or through passwordless sudo).
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if ((${#missing[@]})); then
     apt=(apt-get)
     [ "$(id -u)" = 0 ] || apt=(sudo -n apt-get)

@@ -1,0 +1,141 @@
+"""The FastAPI app: one per project, its routes, error pages and security headers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from ..catalog import Project
+from . import admin, auth, label
+from .config import WebConfig
+from .security import Signer, load_secret
+from .state import HERE, PageError, WebState, render
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+# Everything the pages use is served by the app itself: no other origin, no inline script.
+_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self'; object-src 'none'; "
+        b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+def create_app(project: Project, config: WebConfig | None = None) -> FastAPI:
+    """The labelling app over ``project``'s catalog and blob store.
+
+    The catalog is opened here, once (its schema checked); every request
+    takes its own connection from its pool. The caller keeps the project and
+    closes it.
+
+    Example:
+        >>> app = create_app(Project.open("my-project"))  # doctest: +SKIP
+        >>> uvicorn.run(app)  # or synsetdb.web.serve(project)  # doctest: +SKIP
+
+    Raises:
+        ConfigError: ``E_WEB_SECRET`` when the project's session secret cannot be read or made.
+        SchemaVersionError: the catalog needs ``synsetdb migrate``.
+    """
+    config = config or WebConfig()
+    state = WebState(
+        catalog=project.catalog,
+        blobs=project.blobs,
+        config=config,
+        signer=Signer(load_secret(project.root), lifetime=config.session_hours * 3600),
+        templates=Jinja2Templates(directory=HERE / "templates"),
+    )
+    # No interactive API docs: their pages load scripts from a CDN.
+    app = FastAPI(title="synsetdb", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = state
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (auth, label, admin):
+        app.include_router(module.router)
+    _add_error_pages(app)
+    app.add_middleware(_SecurityHeaders)
+    return app
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    """Every error becomes a short page with its status: never a traceback."""
+
+    async def page_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageError)
+        return _error_page(request, exc.status, exc.message)
+
+    async def sign_in(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, auth.SignInRequired)
+        response: Response
+        if exc.redirect:
+            response = RedirectResponse("/login", status_code=303)
+        else:
+            response = _error_page(request, 401, "Your session has ended; sign in again.")
+        auth.forget_session(response, request)
+        return response
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = int(getattr(exc, "status_code", 500))
+        return _error_page(request, status, HTTPStatus(status).phrase)
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        return _error_page(request, 400, "Bad request.")
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("error serving %s %s", request.method, request.url.path, exc_info=exc)
+        return _error_page(request, 500, "Something went wrong on the server.")
+
+    app.add_exception_handler(PageError, page_error)
+    app.add_exception_handler(auth.SignInRequired, sign_in)
+    app.add_exception_handler(RequestValidationError, bad_request)
+    for status in HTTPStatus:  # Starlette's own 404, 405, …, raised before any route runs
+        if 400 <= status < 500:
+            app.add_exception_handler(int(status), http_error)
+    app.add_exception_handler(Exception, server_error)
+
+
+def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", {"status": status, "message": message}, status)
+
+
+class _SecurityHeaders:
+    """Adds the headers above to every response, and ``no-store`` to pages (they hold tokens)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in _HEADERS if name not in names]
+                if b"cache-control" not in names:  # static files revalidate by ETag
+                    static = str(scope.get("path", "")).startswith("/static/")
+                    headers.append((b"cache-control", b"no-cache" if static else b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

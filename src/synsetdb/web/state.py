@@ -1,0 +1,57 @@
+"""What every route reaches: the app's project, catalog, signer and templates; page rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from ..catalog import BlobStore, Catalog
+from .config import WebConfig
+from .security import Signer
+
+__all__ = ["HERE", "PageError", "WebState", "render", "web_state"]
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class WebState:
+    """Opened once per app: the catalog and blob store serve every request."""
+
+    catalog: Catalog
+    blobs: BlobStore
+    config: WebConfig
+    signer: Signer
+    templates: Jinja2Templates
+
+    def secure_cookies(self, request: Request) -> bool:
+        """The Secure-cookie rule for the address this request reached the server on."""
+        server = request.scope.get("server")
+        return self.config.secure_for(str(server[0]) if server else None)
+
+
+class PageError(Exception):
+    """Shown to the visitor as an error page with this status and message (never a traceback)."""
+
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+def web_state(request: Request) -> WebState:
+    return cast(WebState, request.app.state.web)
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """A page from ``templates/``; ``context`` may hold ``visitor`` for the header."""
+    templates = web_state(request).templates
+    return templates.TemplateResponse(request, template, context or {}, status_code=status)

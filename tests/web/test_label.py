@@ -1,0 +1,193 @@
+"""Labelling through the app: batches, submissions, refusals, thumbnails."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from synsetdb.catalog import Project, schema
+from synsetdb.verify.accounts import Worker
+from tests.web._pages import Batch, batch_of, candidate_ids, votes
+from tests.web.conftest import CANDIDATES, TASK, add_image
+
+
+def _batch(client: TestClient) -> Batch:
+    page = client.get("/label")
+    assert page.status_code == 200
+    batch = batch_of(page.text)
+    assert batch is not None, "expected a batch"
+    return batch
+
+
+def test_a_batch_shows_the_synset_and_hides_its_controls(
+    project: Project, signed_in: Callable[[str], TestClient]
+) -> None:
+    page = signed_in("ann").get("/label").text
+    assert "<h1>bird</h1>" in page
+    assert "warm-blooded egg-laying vertebrates" in page
+    assert "entity › physical entity › object" in page and "› vertebrate</p>" in page
+    batch = batch_of(page)
+    assert batch is not None and len(batch.image_ids) == TASK.batch_size
+    # Every tile is the same markup but for its position and image: a control has no tell.
+    tiles = re.findall(r'<label class="tile">.*?</label>', page, flags=re.S)
+    assert len(tiles) == TASK.batch_size
+    shapes = {re.sub(r"[0-9a-f]{64}|\d+", "#", tile) for tile in tiles}
+    assert len(shapes) == 1
+    assert re.findall(r'name="selected" value="(\d+)"', page) == [
+        str(i) for i in range(TASK.batch_size)
+    ]
+
+
+def test_a_submission_stores_one_vote_per_image(
+    project: Project, workers: dict[str, Worker], signed_in: Callable[[str], TestClient]
+) -> None:
+    ann = signed_in("ann")
+    batch = _batch(ann)
+    response = ann.post(f"/label/{batch.task_id}", data=batch.form([1, 4]), follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/label")
+    shown = candidate_ids(project.catalog, batch.image_ids)
+    stored = votes(project.catalog)
+    assert sorted(c for _, c, *_ in stored) == sorted(shown)
+    assert {(t, w) for t, _, w, *_ in stored} == {(batch.task_id, workers["ann"].id)}
+    assert {c for _, c, _, answer, _ in stored if answer == 1} == {shown[1], shown[4]}
+    controls = [c for *_, c in stored]
+    assert sum(controls) == TASK.positive_controls + TASK.negative_controls
+    assert _batch(ann).task_id != batch.task_id  # on to the next batch
+
+
+def test_a_retried_post_counts_once(
+    project: Project, signed_in: Callable[[str], TestClient]
+) -> None:
+    ann = signed_in("ann")
+    batch = _batch(ann)
+    first = ann.post(f"/label/{batch.task_id}", data=batch.form([0]), follow_redirects=False)
+    again = ann.post(f"/label/{batch.task_id}", data=batch.form([0, 2]), follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == "/label"
+    stored = votes(project.catalog)
+    assert len(stored) == TASK.batch_size
+    assert sum(answer for *_, answer, _ in stored) == 1  # the retry's extra "yes" was ignored
+
+
+def test_a_worker_never_gets_an_image_twice(
+    project: Project, signed_in: Callable[[str], TestClient]
+) -> None:
+    ann = signed_in("ann")
+    seen: list[str] = []
+    for _ in range(CANDIDATES):
+        page = ann.get("/label").text
+        batch = batch_of(page)
+        if batch is None:
+            assert "Nothing to label right now" in page
+            break
+        seen += batch.image_ids
+        ann.post(f"/label/{batch.task_id}", data=batch.form([0]))
+    else:
+        pytest.fail("the worker never ran out of batches")
+    assert len(seen) == len(set(seen))
+    assert len(set(candidate_ids(project.catalog, seen))) >= CANDIDATES  # all of them, once
+
+
+def test_bad_submissions_are_refused_and_store_nothing(
+    project: Project, signed_in: Callable[[str], TestClient]
+) -> None:
+    ann, bob = signed_in("ann"), signed_in("bob")
+    mine, bobs = _batch(ann), _batch(bob)
+    cases = [
+        (f"/label/{bobs.task_id}", mine.form([0]), "E_NO_TASK"),  # someone else's task
+        ("/label/999999", mine.form([0]), "E_NO_TASK"),  # no such task
+        ("/label/0", mine.form(), "E_NO_TASK"),
+        (f"/label/{2**70}", mine.form(), "E_NO_TASK"),  # too large to be stored anywhere
+        (f"/label/{mine.task_id}", mine.form([TASK.batch_size]), "E_BAD_SUBMISSION"),
+        (f"/label/{mine.task_id}", mine.form(selected=["one"]), "E_BAD_SUBMISSION"),
+        (f"/label/{mine.task_id}", mine.form(selected=["-1"]), "E_BAD_SUBMISSION"),
+        (f"/label/{mine.task_id}", mine.form(selected=["٣"]), "E_BAD_SUBMISSION"),
+    ]
+    for url, form, code in cases:
+        response = ann.post(url, data=form, follow_redirects=False)
+        assert response.status_code == 400, (url, form)
+        assert ("not yours" if code == "E_NO_TASK" else "batch") in response.text
+    assert ann.post("/label/abc", data=mine.form(), follow_redirects=False).status_code == 400
+    assert votes(project.catalog) == []
+    # Both batches are still open and can be submitted.
+    assert ann.post(f"/label/{mine.task_id}", data=mine.form([0])).status_code == 200
+    assert len(votes(project.catalog)) == TASK.batch_size
+
+
+def test_an_expired_batch_sends_the_worker_to_a_new_one(
+    project: Project, signed_in: Callable[[str], TestClient]
+) -> None:
+    ann = signed_in("ann")
+    batch = _batch(ann)
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    with project.catalog.engine.begin() as conn:
+        conn.execute(
+            update(schema.task).where(schema.task.c.id == batch.task_id).values(expires_at=past)
+        )
+    response = ann.post(f"/label/{batch.task_id}", data=batch.form([0]), follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/label?notice=expired")
+    page = ann.get(response.headers["location"]).text
+    assert "expired before it was submitted" in page
+    fresh = batch_of(page)
+    assert fresh is not None and fresh.task_id != batch.task_id
+    assert votes(project.catalog) == []
+    assert "alert(1)" not in ann.get("/label?notice=<script>alert(1)</script>").text
+
+
+def test_nothing_left_to_label(project: Project, signed_in: Callable[[str], TestClient]) -> None:
+    with project.catalog.engine.begin() as conn:
+        conn.execute(update(schema.candidate).values(status="accepted"))
+    page = signed_in("ann").get("/label")
+    assert page.status_code == 200
+    assert "Nothing to label right now" in page.text and batch_of(page.text) is None
+
+
+def test_thumbnails_are_served_to_signed_in_visitors(
+    project: Project, signed_in: Callable[[str], TestClient]
+) -> None:
+    ann = signed_in("ann")
+    image_id = _batch(ann).image_ids[0]
+    with project.catalog.engine.connect() as conn:
+        key = conn.execute(
+            select(schema.image.c.thumbnail_key).where(schema.image.c.id == image_id)
+        ).scalar_one()
+    response = ann.get(f"/thumb/{image_id}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.content == project.blobs.get(key) and response.content[:2] == b"\xff\xd8"
+    assert "max-age" in response.headers["cache-control"]
+    assert "private" in response.headers["cache-control"]
+    etag = response.headers["etag"]
+    cached = ann.get(f"/thumb/{image_id}", headers={"If-None-Match": etag})
+    assert cached.status_code == 304 and cached.content == b""
+
+
+@pytest.mark.parametrize(
+    "case", ["unknown", "no thumbnail", "blob missing", "uppercase", "short", "traversal"]
+)
+def test_thumbnail_lookups_that_fail_are_404(
+    project: Project, signed_in: Callable[[str], TestClient], case: str
+) -> None:
+    ann = signed_in("ann")
+    image_id = {
+        "unknown": "ab" * 32,
+        "no thumbnail": add_image(project, 300, thumbnail=False),
+        "blob missing": add_image(project, 301),
+        "uppercase": add_image(project, 302).upper(),
+        "short": "abc123",
+        "traversal": "..%2F..%2Fcatalog.sqlite",
+    }[case]
+    if case == "blob missing":
+        with project.catalog.engine.connect() as conn:
+            key = conn.execute(
+                select(schema.image.c.thumbnail_key).where(schema.image.c.id == image_id)
+            ).scalar_one()
+        project.blobs.delete(key)
+    response = ann.get(f"/thumb/{image_id}")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
