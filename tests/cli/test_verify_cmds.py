@@ -65,6 +65,10 @@ def test_workers_are_added_with_a_hidden_password_and_listed(wordnet_project: Pa
     assert json.loads(out) == [
         {"id": 1, "name": "ann", "role": "admin", "is_active": True, "can_sign_in": True}
     ]
+    assert run(wordnet_project, "worker", "disable", "ann")[0] == 0
+    assert json.loads(run(wordnet_project, "worker", "list", "--json")[1])[0]["is_active"] is False
+    code, _, err = run(wordnet_project, "worker", "enable", "nobody")
+    assert code == 1 and "E_NO_WORKER" in err
 
 
 def test_votes_in_status_and_aggregate(wordnet_project: Path, tmp_path: Path) -> None:

@@ -195,3 +195,20 @@ def _candidates_only(truth: dict[int, bool], catalog: Catalog) -> set[int]:
     with catalog.engine.connect() as conn:
         rows = conn.execute(select(c.c.id, c.c.provenance)).all()
     return {r.id for r in rows if r.provenance}
+
+
+def test_an_image_in_two_synsets_reaches_a_worker_once(catalog: Catalog) -> None:
+    """A bird candidate whose picture is also an accepted mammal never comes back as a control."""
+    c = schema.candidate
+    with catalog.engine.begin() as conn:
+        mammals = conn.execute(
+            select(c.c.id, c.c.image_id).where(c.c.synset_id == catalog.synset_id(MAMMAL))
+        ).all()
+    for _, image_id in mammals:  # every mammal control's picture is also a bird candidate
+        catalog.add_candidate(image_id, BIRD, provenance={"good": False})
+    worker = add_worker(catalog, "ann", "password-1")
+    pictures: list[str] = []
+    while (task := next_task(catalog, worker.id, CONFIG)) is not None:
+        pictures += [item.image_id for item in task.items]
+        submit(catalog, task.id, worker.id, set(), CONFIG)
+    assert len(pictures) == len(set(pictures))

@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from synsetdb.catalog import Project, schema
 from synsetdb.errors import ConfigError
-from synsetdb.verify.accounts import Worker, ensure_worker
+from synsetdb.verify.accounts import Worker, ensure_worker, set_active
 from synsetdb.web import WebConfig, create_app
 from synsetdb.web.auth import SESSION_COOKIE
 from synsetdb.web.config import is_loopback
@@ -136,11 +136,12 @@ def test_bad_session_cookies_are_refused(
     elif kind == "expired":  # signed by the real secret, 13 hours ago
         past = Signer(load_secret(project.root), 12 * 3600, clock=lambda: time.time() - 13 * 3600)
         value = past.issue(workers["ann"].id)
-    else:
+    elif kind == "deactivated":
+        set_active(project.catalog, "ann", False)
+    else:  # the account lost its password (as if imported): it cannot sign in any more
         with project.catalog.engine.begin() as conn:
             ann = schema.worker.c.id == workers["ann"].id
-            values = {"is_active": False} if kind == "deactivated" else {"password_hash": None}
-            conn.execute(update(schema.worker).where(ann).values(**values))
+            conn.execute(update(schema.worker).where(ann).values(password_hash=None))
     visitor = TestClient(app, cookies={SESSION_COOKIE: value})
     assert visitor.get("/label", follow_redirects=False).headers["location"] == "/login"
     assert visitor.get("/admin", follow_redirects=False).headers["location"] == "/login"

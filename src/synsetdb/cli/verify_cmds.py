@@ -42,6 +42,28 @@ def worker_add(app: AppContext, /, name: str, admin: bool, password_stdin: bool)
     click.echo(f"added {worker.role} {worker.name} (id {worker.id})")
 
 
+@worker_group.command("disable")
+@click.argument("name")
+@click.pass_obj
+def worker_disable(app: AppContext, /, name: str) -> None:
+    """Stop an account from signing in (its sessions end at once; its votes stay)."""
+    from ..verify.accounts import set_active
+
+    set_active(app.project.catalog, name, False)
+    click.echo(f"disabled {name}")
+
+
+@worker_group.command("enable")
+@click.argument("name")
+@click.pass_obj
+def worker_enable(app: AppContext, /, name: str) -> None:
+    """Let a disabled account sign in again."""
+    from ..verify.accounts import set_active
+
+    set_active(app.project.catalog, name, True)
+    click.echo(f"enabled {name}")
+
+
 @worker_group.command("list")
 @json_option
 @click.pass_obj

@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..catalog import Catalog, schema
@@ -32,6 +32,7 @@ __all__ = [
     "get_worker",
     "hash_password",
     "list_workers",
+    "set_active",
     "verify_password",
 ]
 
@@ -140,6 +141,24 @@ def authenticate(catalog: Catalog, name: str, password: str) -> Worker | None:
     if not row.is_active or not verify_password(password, row.password_hash):
         return None
     return _worker(row)
+
+
+def set_active(catalog: Catalog, name: str, active: bool) -> Worker:
+    """Enable or disable an account; a disabled worker's sessions stop working at once.
+
+    Its votes stay: votes are append-only.
+
+    Raises:
+        VerifyError: ``E_NO_WORKER`` for an unknown name.
+    """
+    w = schema.worker
+    with catalog.engine.begin() as conn:
+        changed = conn.execute(update(w).where(w.c.name == name).values(is_active=active)).rowcount
+    if not changed:
+        raise VerifyError(f"no worker named {name!r}", code="E_NO_WORKER")
+    found = _find(catalog, name)
+    assert found is not None
+    return found
 
 
 def get_worker(catalog: Catalog, worker_id: int) -> Worker | None:

@@ -300,7 +300,14 @@ def _route(
 ) -> list[tuple[int, bool]]:
     """(candidate id, is control) for a new batch, or [] if the worker has nothing to do here."""
     c, v, ti, t = schema.candidate, schema.vote, schema.task_item, schema.task
-    seen = select(v.c.candidate_id).where(v.c.worker_id == worker_id)
+    voted = schema.candidate.alias("voted")
+    # Images, not candidates: one image may be a candidate of several synsets,
+    # and a worker must never see the same picture twice.
+    seen = (
+        select(voted.c.image_id)
+        .join(v, v.c.candidate_id == voted.c.id)
+        .where(v.c.worker_id == worker_id)
+    )
     in_flight = (
         select(ti.c.candidate_id, func.count().label("n"))
         .join(t, t.c.id == ti.c.task_id)
@@ -312,21 +319,26 @@ def _route(
     total = func.sum(case((v.c.is_control.is_(False), 1), else_=0))
     rows = conn.execute(
         select(
-            c.c.id, func.coalesce(yes, 0), func.coalesce(total, 0), func.coalesce(in_flight.c.n, 0)
+            c.c.id,
+            func.coalesce(yes, 0),
+            func.coalesce(total, 0),
+            func.coalesce(in_flight.c.n, 0),
+            c.c.image_id,
         )
         .outerjoin(v, v.c.candidate_id == c.c.id)
         .outerjoin(in_flight, in_flight.c.candidate_id == c.c.id)
-        .where(c.c.synset_id == synset_id, c.c.status == "candidate", c.c.id.not_in(seen))
-        .group_by(c.c.id, in_flight.c.n)
+        .where(c.c.synset_id == synset_id, c.c.status == "candidate", c.c.image_id.not_in(seen))
+        .group_by(c.c.id, c.c.image_id, in_flight.c.n)
     ).all()
     if not rows:
         return []
     room = config.batch_size - config.positive_controls - config.negative_controls
     table = _table(vote_counts(conn, synset_id), config.consensus, _candidates(conn, synset_id))
     order = _priority(rows, table, config.consensus)
-    chosen = [(int(rows[i][0]), False) for i in order[:room]]
-    controls = _controls(conn, synset_id, config, exclude=seen)
-    return chosen + [(cid, True) for cid in controls]
+    chosen = [rows[i] for i in order[:room]]
+    in_batch = [r[4] for r in chosen]
+    controls = _controls(conn, synset_id, config, seen=seen, in_batch=in_batch)
+    return [(int(r[0]), False) for r in chosen] + [(cid, True) for cid in controls]
 
 
 def _priority(
@@ -355,8 +367,11 @@ def _priority(
     return list(np.lexsort((ids, -total, in_flight, -value)))
 
 
-def _controls(conn: Connection, synset_id: int, config: TaskConfig, exclude: Any) -> list[int]:
-    """Accepted candidates of the synset, and of a sibling synset, the worker has not seen."""
+def _controls(
+    conn: Connection, synset_id: int, config: TaskConfig, *, seen: Any, in_batch: list[str]
+) -> list[int]:
+    """Accepted candidates of the synset and of a sibling synset, showing images the
+    worker has not seen and the batch does not hold already."""
     c, p = schema.candidate, schema.synset_parent
     parents = select(p.c.parent_id).where(p.c.child_id == synset_id)
     siblings = select(p.c.child_id).where(p.c.parent_id.in_(parents), p.c.child_id != synset_id)
@@ -366,7 +381,12 @@ def _controls(conn: Connection, synset_id: int, config: TaskConfig, exclude: Any
             return []
         query = (
             select(c.c.id)
-            .where(where, c.c.status == "accepted", c.c.id.not_in(exclude))
+            .where(
+                where,
+                c.c.status == "accepted",
+                c.c.image_id.not_in(seen),
+                c.c.image_id.not_in(in_batch),
+            )
             .order_by(func.random())
             .limit(k)
         )
