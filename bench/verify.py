@@ -16,6 +16,10 @@
    ``DawidSkene`` on the same 1,000,000 binary votes (100,000 tasks, 1,000
    workers, 10 votes each), both with at most 100 EM iterations and their own
    default tolerance. Goal: >= 10x faster, the same label on >= 99.9% of tasks.
+3. Load: 50 simulated workers sign in and label through the real app
+   (``synsetdb verify serve`` in its own process on 127.0.0.1) for 60 s, on
+   SQLite and on a PostgreSQL server started for the run (``_verify_load.py``).
+   Reported: requests/s and p95 latency. Goal: 0 lost votes, 0 server errors.
 
 crowd-kit is never a project dependency: it lives in a throwaway virtualenv
 (``bench/.venv-crowdkit``, made by ``--prepare`` or a full run) and runs there
@@ -61,10 +65,14 @@ class Sizes:
     ds_tasks: int  # part 2
     ds_workers: int
     ds_votes_per_task: int
+    load_workers: int  # part 3
+    load_seconds: float
+    load_candidates: int  # per synset, ten synsets
+    load_backends: tuple[str, ...]
 
 
-FULL = Sizes(synset_scale=1, ds_tasks=100_000, ds_workers=1_000, ds_votes_per_task=10)
-QUICK = Sizes(synset_scale=0, ds_tasks=2_000, ds_workers=100, ds_votes_per_task=10)
+FULL = Sizes(1, 100_000, 1_000, 10, 50, 60.0, 2_000, ("sqlite", "postgres"))
+QUICK = Sizes(0, 2_000, 100, 10, 5, 3.0, 200, ("sqlite",))
 
 
 def require_venv() -> Path:
@@ -175,10 +183,30 @@ def ds_speed(sizes: Sizes, python: Path) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- report
 
 
-def goals(cost: dict[str, Any], speed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def load(sizes: Sizes) -> list[dict[str, Any]]:
+    """Part 3 on each backend."""
+    from _verify_load import run_load
+
+    return [
+        run_load(backend, sizes.load_workers, sizes.load_seconds, sizes.load_candidates)
+        for backend in sizes.load_backends
+    ]
+
+
+def goals(
+    cost: dict[str, Any], speed: dict[str, Any], loads: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
     fixed, _, dynamic = cost["outcomes"]
     cost_ratio = dynamic["votes_per_candidate"] / fixed["votes_per_candidate"]
-    return {
+    load_goals = {
+        f"load_{r['backend']}": {
+            "value": r["lost_votes"] + r["server_errors"],
+            "goal": "0 lost votes, 0 server errors",
+            "passed": r["lost_votes"] == 0 and r["server_errors"] == 0 and r["batches"] > 0,
+        }
+        for r in loads
+    }
+    judged = {
         "dynamic_cost": {"value": cost_ratio, "goal": "<= 0.50", "passed": cost_ratio <= 0.5},
         "dynamic_precision": {
             "value": dynamic["precision"],
@@ -201,9 +229,12 @@ def goals(cost: dict[str, Any], speed: dict[str, Any]) -> dict[str, dict[str, An
             "passed": speed["agreement"] >= 0.999,
         },
     }
+    return judged | load_goals
 
 
-def print_report(cost: dict[str, Any], speed: dict[str, Any], judged: dict[str, Any]) -> None:
+def print_report(
+    cost: dict[str, Any], speed: dict[str, Any], loads: list[dict[str, Any]], judged: dict[str, Any]
+) -> None:
     print("verify: labelling cost on a simulated crowd, and Dawid-Skene against crowd-kit\n")
     rows = [["strategy", "votes/candidate", "precision", "recall", "accepted", "undecided"]]
     for o in cost["outcomes"]:
@@ -215,6 +246,36 @@ def print_report(cost: dict[str, Any], speed: dict[str, Any], judged: dict[str, 
                 f"{o['recall']:.4f}",
                 f"{o['accepted']:,}",
                 f"{o['undecided']:,}",
+            ]
+        )
+    print(text_table(rows), end="\n\n")
+    rows = [
+        [
+            "load",
+            "workers",
+            "seconds",
+            "requests/s",
+            "p95 ms",
+            "median ms",
+            "batches",
+            "votes stored",
+            "lost",
+            "5xx",
+        ]
+    ]
+    for r in loads:
+        rows.append(
+            [
+                r["backend"],
+                str(r["workers"]),
+                f"{r['seconds']:.0f}",
+                f"{r['requests_per_s']:.0f}",
+                f"{r['p95_ms']:.0f}",
+                f"{r['median_ms']:.0f}",
+                f"{r['batches']:,}",
+                f"{r['votes_stored']:,}",
+                str(r["lost_votes"]),
+                str(r["server_errors"]),
             ]
         )
     print(text_table(rows), end="\n\n")
@@ -254,11 +315,17 @@ def main(argv: list[str] | None = None) -> int:
         cost = labelling_cost(sizes.synset_scale)
         log("part 2: Dawid-Skene, synsetdb and crowd-kit")
         speed = ds_speed(sizes, python)
+        log(f"part 3: {sizes.load_workers} workers on the app, {sizes.load_seconds:.0f} s each")
+        loads = load(sizes)
     except BenchError as e:
         print(f"bench/verify: set-up failed: {e}", file=sys.stderr)
         return 2
-    judged = goals(cost, speed)
-    checks_ok = speed["agreement"] >= 0.99 and all(o["accepted"] > 0 for o in cost["outcomes"])
+    judged = goals(cost, speed, loads)
+    checks_ok = (
+        speed["agreement"] >= 0.99
+        and all(o["accepted"] > 0 for o in cost["outcomes"])
+        and all(g["passed"] for k, g in judged.items() if k.startswith("load_"))
+    )
     report = {
         "bench": "verify",
         "mode": "quick" if args.quick else "full",
@@ -267,10 +334,11 @@ def main(argv: list[str] | None = None) -> int:
         "goals": judged,
         "labelling": cost,
         "dawid_skene": speed,
+        "load": loads,
         "machine": machine(),
     }
     if not args.json:
-        print_report(cost, speed, judged)
+        print_report(cost, speed, loads, judged)
     print(json.dumps(report))
     return 0 if (checks_ok if args.quick else report["passed"]) else 1
 

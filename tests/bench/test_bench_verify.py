@@ -40,3 +40,6 @@ def test_quick_run_compares_strategies_and_crowd_kit() -> None:
     ]
     assert summary["dawid_skene"]["votes"] == 20_000
     assert summary["goals"]["ds_speed"]["value"] > 0
+    load = summary["load"][0]
+    assert load["backend"] == "sqlite" and load["batches"] > 0
+    assert load["lost_votes"] == 0 and load["server_errors"] == 0
