@@ -16,13 +16,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
 from _ingest_images import CACHE
 from _measure import log
-from _nltk_env import BenchError, _succeeds, run_checked, venv_python
+from _peer_venv import PeerVenv
 
 BENCH = Path(__file__).resolve().parent
 VENV = BENCH / ".venv-img2dataset"
@@ -30,33 +29,9 @@ IMG2DATASET_VERSION = "1.47.0"
 PREPARE = "python bench/ingest.py --prepare"
 
 
-def require_venv() -> Path:
-    """The venv's interpreter; BenchError saying how to make it when it is missing or broken."""
-    python = venv_python(VENV)
-    if not python.exists() or not _succeeds([python, "-c", "import img2dataset"]):
-        raise BenchError(f"img2dataset is not installed in {VENV}; create it first with: {PREPARE}")
-    return python
-
-
-def ensure_venv() -> Path:
-    """The venv with img2dataset: reused when it works, else (re)made with pip."""
-    try:
-        return require_venv()
-    except BenchError:
-        pass
-    python = venv_python(VENV)
-    if not python.exists() or not _succeeds([python, "-c", "pass"]):
-        log(f"creating {VENV}")
-        run_checked([sys.executable, "-m", "venv", "--clear", VENV], "python -m venv")
-    log(f"installing img2dataset=={IMG2DATASET_VERSION} into the venv (a minute or two)")
-    run_checked(
-        [
-            *(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
-            f"img2dataset=={IMG2DATASET_VERSION}",
-        ],
-        f"pip install img2dataset into {VENV} (can pip reach PyPI?)",
-    )
-    return require_venv()
+PEER = PeerVenv(VENV, f"img2dataset=={IMG2DATASET_VERSION}", "img2dataset", PREPARE)
+require_venv = PEER.require
+ensure_venv = PEER.ensure
 
 
 def _source_digest() -> str:

@@ -49,7 +49,8 @@ from typing import Any
 import numpy as np
 
 from _measure import log, print_table_and_notes, text_table, verdict
-from _nltk_env import BenchError, _succeeds, run_checked, venv_python
+from _nltk_env import BenchError
+from _peer_venv import PeerVenv
 from taxonomy import machine
 
 BENCH = Path(__file__).resolve().parent
@@ -75,31 +76,9 @@ FULL = Sizes(1, 100_000, 1_000, 10, 50, 60.0, 2_000, ("sqlite", "postgres"))
 QUICK = Sizes(0, 2_000, 100, 10, 5, 3.0, 200, ("sqlite",))
 
 
-def require_venv() -> Path:
-    python = venv_python(VENV)
-    if not python.exists() or not _succeeds([python, "-c", "import crowdkit"]):
-        raise BenchError(f"crowd-kit is not installed in {VENV}; create it first with: {PREPARE}")
-    return python
-
-
-def ensure_venv() -> Path:
-    try:
-        return require_venv()
-    except BenchError:
-        pass
-    python = venv_python(VENV)
-    if not python.exists() or not _succeeds([python, "-c", "pass"]):
-        log(f"creating {VENV}")
-        run_checked([sys.executable, "-m", "venv", "--clear", VENV], "python -m venv")
-    log(f"installing crowd-kit=={CROWDKIT_VERSION} into the venv")
-    run_checked(
-        [
-            *(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
-            f"crowd-kit=={CROWDKIT_VERSION}",
-        ],
-        f"pip install crowd-kit into {VENV} (can pip reach PyPI?)",
-    )
-    return require_venv()
+PEER = PeerVenv(VENV, f"crowd-kit=={CROWDKIT_VERSION}", "crowdkit", PREPARE)
+require_venv = PEER.require
+ensure_venv = PEER.ensure
 
 
 # ----------------------------------------------------------------------------- part 1

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from click.testing import CliRunner
 
-from synsetdb.catalog import ImageRecord, Project
+from synsetdb.catalog import Project
 from synsetdb.cli import cli
+from tests.fixtures.catalog_images import add_image_row
 
 TENCH = "n01440764"
 
@@ -25,20 +25,9 @@ def _candidates(project_dir: Path, n: int) -> list[int]:
     project = Project.open(project_dir)
     ids = []
     for i in range(n):
-        sha = hashlib.sha256(f"tench-{i}".encode()).hexdigest()
-        project.catalog.add_image(
-            ImageRecord(
-                id=sha,
-                width=8,
-                height=8,
-                format="JPEG",
-                byte_size=1,
-                blob_key=sha,
-                phash=0,
-                thumbnail_key=None,
-            )
+        ids.append(
+            project.catalog.add_candidate(add_image_row(project.catalog, f"tench-{i}"), TENCH)
         )
-        ids.append(project.catalog.add_candidate(sha, TENCH))
     project.close()
     return ids
 

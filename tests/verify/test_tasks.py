@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from synsetdb.catalog import Catalog, ImageRecord, schema
+from synsetdb.catalog import Catalog, schema
 from synsetdb.errors import VerifyError
 from synsetdb.hierarchy import Taxonomy
 from synsetdb.verify import ConsensusConfig
@@ -21,6 +20,7 @@ from synsetdb.verify.accounts import (
     verify_password,
 )
 from synsetdb.verify.tasks import TaskConfig, expire_tasks, next_task, submit
+from tests.fixtures.catalog_images import add_image_row
 
 BIRD, MAMMAL = "n01503061", "n01861778"  # siblings under vertebrate in the sample taxonomy
 CONFIG = TaskConfig(
@@ -31,33 +31,18 @@ CONFIG = TaskConfig(
 )
 
 
-def _image(catalog: Catalog, name: str) -> str:
-    sha = hashlib.sha256(name.encode()).hexdigest()
-    catalog.add_image(
-        ImageRecord(
-            id=sha,
-            width=500,
-            height=375,
-            format="JPEG",
-            byte_size=1000,
-            blob_key=sha,
-            phash=0,
-            thumbnail_key=None,
-        )
-    )
-    return sha
-
-
 @pytest.fixture
 def catalog(catalog_url: str, sample_taxonomy: Taxonomy) -> Iterator[Catalog]:
     """Bird: 20 candidates (every fourth truly a bird); accepted birds and mammals as controls."""
     catalog = Catalog.open(catalog_url, create=True)
     catalog.load_taxonomy(sample_taxonomy)
     for i in range(20):
-        catalog.add_candidate(_image(catalog, f"cand-{i}"), BIRD, provenance={"good": i % 4 == 0})
+        catalog.add_candidate(
+            add_image_row(catalog, f"cand-{i}"), BIRD, provenance={"good": i % 4 == 0}
+        )
     for i in range(3):
-        catalog.add_candidate(_image(catalog, f"bird-{i}"), BIRD, status="accepted")
-        catalog.add_candidate(_image(catalog, f"mammal-{i}"), MAMMAL, status="accepted")
+        catalog.add_candidate(add_image_row(catalog, f"bird-{i}"), BIRD, status="accepted")
+        catalog.add_candidate(add_image_row(catalog, f"mammal-{i}"), MAMMAL, status="accepted")
     yield catalog
     catalog.close()
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from synsetdb.catalog import Catalog, ImageRecord, schema
+from synsetdb.catalog import Catalog, schema
 from synsetdb.errors import VerifyError
 from synsetdb.hierarchy import Taxonomy
 from synsetdb.verify import ConsensusConfig
 from synsetdb.verify.report import aggregate, candidate_confidences, verification_status
 from synsetdb.verify.votes_io import export_tasks, import_votes, read_vote_file
+from tests.fixtures.catalog_images import add_image_row
 
 BIRD, FISH = "n01503061", "n02512053"
 
@@ -26,20 +26,7 @@ def catalog(catalog_url: str, sample_taxonomy: Taxonomy) -> Iterator[Catalog]:
     catalog = Catalog.open(catalog_url, create=True)
     catalog.load_taxonomy(sample_taxonomy)
     for i in range(13):
-        sha = hashlib.sha256(f"img-{i}".encode()).hexdigest()
-        catalog.add_image(
-            ImageRecord(
-                id=sha,
-                width=10,
-                height=10,
-                format="JPEG",
-                byte_size=1,
-                blob_key=sha,
-                phash=0,
-                thumbnail_key=None,
-            )
-        )
-        catalog.add_candidate(sha, BIRD if i < 10 else FISH)
+        catalog.add_candidate(add_image_row(catalog, f"img-{i}"), BIRD if i < 10 else FISH)
     yield catalog
     catalog.close()
 
