@@ -140,6 +140,21 @@ def test_export_then_import_mturk_results(catalog: Catalog, tmp_path: Path) -> N
         import_votes(catalog, results)
 
 
+def test_bad_names_and_unwritable_exports_are_refused(catalog: Catalog, tmp_path: Path) -> None:
+    birds = _ids(catalog, BIRD)
+    path = tmp_path / "votes.csv"
+    path.write_text(f"task,worker,label\n{birds[0]},two words,1\n{birds[1]},{'w' * 200},0\n")
+    with pytest.raises(VerifyError, match=r"line 2.*line 3") as info:
+        import_votes(catalog, path)
+    assert info.value.code == "E_VOTES_FILE" and _vote_count(catalog) == 0
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    with pytest.raises(VerifyError) as info:
+        export_tasks(catalog, exports / "no-such-folder" / "batches.csv")
+    assert info.value.code == "E_EXPORT"
+    assert list(exports.iterdir()) == []  # no half-written file left
+
+
 @pytest.mark.parametrize("method", ["majority", "consensus", "dawid-skene"])
 def test_aggregate_decides_only_open_candidates(
     catalog: Catalog, tmp_path: Path, method: str

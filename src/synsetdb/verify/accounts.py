@@ -16,6 +16,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,7 @@ __all__ = [
     "ensure_worker",
     "get_worker",
     "hash_password",
+    "is_valid_name",
     "list_workers",
     "set_active",
     "verify_password",
@@ -55,6 +57,11 @@ class Worker:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+def is_valid_name(name: str) -> bool:
+    """Whether ``name`` can name an account: 1 to 128 characters, no whitespace."""
+    return 0 < len(name) <= _MAX_NAME and not any(c.isspace() for c in name)
 
 
 def hash_password(password: str) -> str:
@@ -90,7 +97,7 @@ def add_worker(catalog: Catalog, name: str, password: str | None, role: str = "w
             empty or over-long name, an unknown role, or a password shorter than 8.
     """
     name = name.strip()
-    if not name or len(name) > _MAX_NAME or any(c.isspace() for c in name):
+    if not is_valid_name(name):
         raise VerifyError(
             f"a worker name is 1-{_MAX_NAME} characters, no spaces: {name!r}", code="E_CONFIG"
         )
@@ -133,8 +140,7 @@ def ensure_worker(catalog: Catalog, name: str) -> Worker:
 
 def authenticate(catalog: Catalog, name: str, password: str) -> Worker | None:
     """The active account ``name`` if ``password`` is right, else None."""
-    with catalog.engine.connect() as conn:
-        row = conn.execute(select(schema.worker).where(schema.worker.c.name == name)).first()
+    row = _row(catalog, schema.worker.c.name == name)
     if row is None:
         verify_password(password, _dummy_hash())  # as slow as a real check: names do not leak
         return None
@@ -162,8 +168,7 @@ def set_active(catalog: Catalog, name: str, active: bool) -> Worker:
 
 
 def get_worker(catalog: Catalog, worker_id: int) -> Worker | None:
-    with catalog.engine.connect() as conn:
-        row = conn.execute(select(schema.worker).where(schema.worker.c.id == worker_id)).first()
+    row = _row(catalog, schema.worker.c.id == worker_id)
     return _worker(row) if row is not None else None
 
 
@@ -174,9 +179,14 @@ def list_workers(catalog: Catalog) -> list[Worker]:
 
 
 def _find(catalog: Catalog, name: str) -> Worker | None:
-    with catalog.engine.connect() as conn:
-        row = conn.execute(select(schema.worker).where(schema.worker.c.name == name)).first()
+    row = _row(catalog, schema.worker.c.name == name)
     return _worker(row) if row is not None else None
+
+
+def _row(catalog: Catalog, where: Any) -> Any:
+    """The worker row matching ``where`` (password hash included), or None."""
+    with catalog.engine.connect() as conn:
+        return conn.execute(select(schema.worker).where(where)).first()
 
 
 def _worker(row: object) -> Worker:

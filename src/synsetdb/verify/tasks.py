@@ -19,7 +19,7 @@ synset's decisions are refreshed: candidates become ``accepted``,
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ __all__ = [
     "Task",
     "TaskConfig",
     "TaskItem",
+    "apply_decisions",
     "expire_tasks",
     "next_task",
     "refresh_decisions",
@@ -44,11 +45,13 @@ __all__ = [
 
 KIND = "verify"
 OPEN, SUBMITTED, EXPIRED = "open", "submitted", "expired"
+# The candidate status each final decision gives (an open candidate keeps "candidate").
 _STATUS_OF = {
     Decision.ACCEPT: "accepted",
     Decision.REJECT: "rejected",
     Decision.UNDECIDED: "undecided",
 }
+_CHUNK = 10_000  # ids per IN (...) list: under every driver's parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,15 +219,15 @@ def expire_tasks(catalog: Catalog, now: datetime | None = None) -> int:
 
 
 def vote_counts(conn: Connection, synset_id: int) -> list[Any]:
-    """(candidate id, status, yes, votes) of the synset's candidates that have real votes."""
+    """(candidate id, status, yes, votes, image id) of the synset's candidates with real votes."""
     c, v = schema.candidate, schema.vote
     yes = func.sum(case((v.c.answer == 1, 1), else_=0))
     return list(
         conn.execute(
-            select(c.c.id, c.c.status, yes, func.count(v.c.id))
+            select(c.c.id, c.c.status, yes, func.count(v.c.id), c.c.image_id)
             .join(v, and_(v.c.candidate_id == c.c.id, v.c.is_control.is_(False)))
             .where(c.c.synset_id == synset_id)
-            .group_by(c.c.id, c.c.status)
+            .group_by(c.c.id, c.c.status, c.c.image_id)
         ).all()
     )
 
@@ -246,35 +249,48 @@ def refresh_decisions(
 ) -> dict[str, int]:
     """Decide the synset's voted candidates under dynamic consensus; counts of changes."""
     config = config or ConsensusConfig()
-    c = schema.candidate
     with catalog.engine.begin() as conn:
         counts = vote_counts(conn, synset_id)
-        table = _table(counts, config, _candidates(conn, synset_id))
-        if table is None:
-            return {}
+        table = _table(counts, config, _open_count(conn, synset_id))
         pending = [r for r in counts if r[1] == "candidate"]
-        if not pending:
+        if table is None or not pending:
             return {}
         yes = np.array([r[2] for r in pending])
         decided = decide(table, yes, np.array([r[3] for r in pending]) - yes, config)
-        changed: dict[str, list[int]] = {}
-        for row, decision in zip(pending, decided.tolist(), strict=True):
-            if decision in _STATUS_OF:
-                changed.setdefault(_STATUS_OF[decision], []).append(int(row[0]))
-        now = datetime.now(UTC)
-        for status, ids in changed.items():
-            conn.execute(
+        ids = [int(r[0]) for r in pending]
+        return apply_decisions(conn, dict(zip(ids, decided.tolist(), strict=True)))
+
+
+def apply_decisions(conn: Connection, decisions: Mapping[int, str]) -> dict[str, int]:
+    """Give candidates still in status ``candidate`` the status their decision means.
+
+    ``decisions`` maps candidate ids to :class:`Decision` values; open ones
+    change nothing, nor do candidates decided before. Returns the rows changed
+    per new status.
+    """
+    by_status: dict[str, list[int]] = {}
+    for candidate, decision in decisions.items():
+        if decision in _STATUS_OF:
+            by_status.setdefault(_STATUS_OF[decision], []).append(candidate)
+    c = schema.candidate
+    now = datetime.now(UTC)
+    changed: dict[str, int] = {}
+    for status, ids in by_status.items():
+        for start in range(0, len(ids), _CHUNK):
+            rows = conn.execute(
                 update(c)
-                .where(c.c.id.in_(ids), c.c.status == "candidate")
+                .where(c.c.id.in_(ids[start : start + _CHUNK]), c.c.status == "candidate")
                 .values(status=status, updated_at=now)
-            )
-    return {status: len(ids) for status, ids in changed.items()}
+            ).rowcount
+            changed[status] = changed.get(status, 0) + int(rows)
+    return changed
 
 
 # ----------------------------------------------------------------------------- routing
 
 
-def _candidates(conn: Connection, synset_id: int) -> int:
+def _open_count(conn: Connection, synset_id: int) -> int:
+    """How many of the synset's candidates are still to verify."""
     c = schema.candidate
     return int(
         conn.execute(
@@ -333,7 +349,7 @@ def _route(
     if not rows:
         return []
     room = config.batch_size - config.positive_controls - config.negative_controls
-    table = _table(vote_counts(conn, synset_id), config.consensus, _candidates(conn, synset_id))
+    table = _table(vote_counts(conn, synset_id), config.consensus, _open_count(conn, synset_id))
     order = _priority(rows, table, config.consensus)
     chosen = [rows[i] for i in order[:room]]
     in_batch = [r[4] for r in chosen]

@@ -35,6 +35,7 @@ from sqlalchemy import Connection, insert, select
 from ..catalog import Catalog, schema
 from ..catalog._bulk import insert_ignoring_conflicts
 from ..errors import VerifyError
+from .accounts import is_valid_name
 from .consensus import ConsensusConfig
 from .tasks import refresh_decisions
 
@@ -173,8 +174,21 @@ def export_tasks(
         query = query.where(c.c.synset_id == catalog.synset_id(wnid))
     out = Path(out)
     tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        batches = _write_batches(catalog, query, tmp, batch_size, url_prefix)
+        tmp.replace(out)
+    except OSError as exc:
+        raise VerifyError(f"cannot write {out}: {exc.strerror or exc}", code="E_EXPORT") from exc
+    finally:
+        tmp.unlink(missing_ok=True)  # only left when writing failed
+    return batches
+
+
+def _write_batches(
+    catalog: Catalog, query: Any, path: Path, batch_size: int, url_prefix: str | None
+) -> int:
     batches = 0
-    with catalog.engine.connect() as conn, tmp.open("w", newline="", encoding="utf-8") as f:
+    with catalog.engine.connect() as conn, path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         header = ["batch", "wnid", "words", "gloss", "candidate_ids", "image_ids"]
         writer.writerow(header + (["image_urls"] if url_prefix else []))
@@ -192,7 +206,6 @@ def export_tasks(
             if url_prefix:
                 row.append(" ".join(f"{url_prefix.rstrip('/')}/{r.image_id}" for r in batch))
             writer.writerow(row)
-    tmp.replace(out)
     return batches
 
 
@@ -228,10 +241,8 @@ def _require(header: Sequence[str], columns: Sequence[str], path: Path) -> None:
 
 
 def _crowdkit_rows(line: int, record: dict[str, str]) -> Iterator[VoteRow]:
-    worker = (record.get("worker") or "").strip()
+    worker = _worker_name(record.get("worker"))
     label = _LABELS.get((record.get("label") or "").strip().lower())
-    if not worker:
-        raise _BadRow("empty worker")
     if label is None:
         raise _BadRow(f"label {record.get('label')!r} is not 1/0, true/false or yes/no")
     yield VoteRow(line, _candidate_id(record.get("task")), worker, label)
@@ -240,9 +251,7 @@ def _crowdkit_rows(line: int, record: dict[str, str]) -> Iterator[VoteRow]:
 def _mturk_rows(line: int, record: dict[str, str]) -> Iterator[VoteRow]:
     if (record.get("AssignmentStatus") or "").strip() == "Rejected":
         return
-    worker = (record.get("WorkerId") or "").strip()
-    if not worker:
-        raise _BadRow("empty WorkerId")
+    worker = _worker_name(record.get("WorkerId"))
     batch = [_candidate_id(x) for x in (record.get("Input.candidate_ids") or "").split()]
     if not batch:
         raise _BadRow("empty Input.candidate_ids")
@@ -254,6 +263,13 @@ def _mturk_rows(line: int, record: dict[str, str]) -> Iterator[VoteRow]:
         raise _BadRow(f"selected ids not in the batch: {sorted(stray)[:5]}")
     for candidate in batch:
         yield VoteRow(line, candidate, worker, int(candidate in selected))
+
+
+def _worker_name(value: str | None) -> str:
+    name = (value or "").strip()
+    if not is_valid_name(name):
+        raise _BadRow(f"worker {name[:40]!r} is not a usable name (1-128 characters, no spaces)")
+    return name
 
 
 def _candidate_id(value: str | None) -> int:
@@ -294,9 +310,6 @@ def _workers(conn: Connection, names: list[str]) -> dict[str, int]:
     """Ids of the named workers, creating passwordless accounts for new names."""
     w = schema.worker
     now = datetime.now(UTC)
-    for name in names:
-        if len(name) > 128 or any(ch.isspace() for ch in name):
-            raise VerifyError(f"worker name {name[:40]!r} is not usable", code="E_VOTES_FILE")
     if names:
         conn.execute(
             insert_ignoring_conflicts(conn, w),
