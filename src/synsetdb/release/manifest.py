@@ -243,7 +243,9 @@ def _validate(manifest: Manifest) -> None:
     names: set[str] = set()
     for item in manifest.items:
         if item.wnid not in known:
-            raise ReleaseError(f"item {item.name!r} has unknown class {item.wnid}", code="E_MANIFEST")
+            raise ReleaseError(
+                f"item {item.name!r} has unknown class {item.wnid}", code="E_MANIFEST"
+            )
         if item.name in names:
             raise ReleaseError(f"two items are named {item.name!r}", code="E_MANIFEST")
         names.add(item.name)
