@@ -35,8 +35,10 @@ def test_quick_run_compares_strategies_and_crowd_kit() -> None:
     strategies = [o["strategy"] for o in summary["labelling"]["outcomes"]]
     assert strategies == [
         "fixed 10-vote majority",
+        "fixed 10 votes, confidence table",
         "Dawid-Skene, fixed 5 votes",
         "dynamic consensus",
+        "oracle bound",
     ]
     assert summary["dawid_skene"]["votes"] == 20_000
     assert summary["goals"]["ds_speed"]["value"] > 0

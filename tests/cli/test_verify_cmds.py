@@ -98,7 +98,7 @@ def test_export_tasks_and_bad_vote_files(wordnet_project: Path, tmp_path: Path) 
     assert code == 1 and "E_VOTES_FILE" in err and "line 2" in err
 
 
-def test_simulate_prints_three_strategies(wordnet_project: Path) -> None:
+def test_simulate_prints_every_strategy(wordnet_project: Path) -> None:
     code, out, _ = run(
         wordnet_project,
         "verify",
@@ -114,6 +114,8 @@ def test_simulate_prints_three_strategies(wordnet_project: Path) -> None:
     assert code == 0
     assert [o["strategy"] for o in json.loads(out)] == [
         "fixed 10-vote majority",
+        "fixed 10 votes, confidence table",
         "Dawid-Skene, fixed 5 votes",
         "dynamic consensus",
+        "oracle bound",
     ]

@@ -11,7 +11,9 @@ from synsetdb.verify.simulate import (
     CrowdConfig,
     SimulatedCrowd,
     SynsetSpec,
+    pool,
     run_dynamic,
+    run_oracle,
     score,
 )
 
@@ -118,6 +120,41 @@ def test_dynamic_consensus_on_an_easy_crowd_is_precise_and_cheap() -> None:
     assert outcome.votes_per_candidate < 10
     fixed = score(crowd, "fixed-10", crowd.yes_counts(np.full(crowd.n_candidates, 10)) > 5, 10)
     assert outcome.precision > fixed.precision
+
+
+def test_the_oracle_bound_reads_votes_better_than_counts() -> None:
+    # Workers of very different skill: counting votes wastes what the oracle knows.
+    synsets = [SynsetSpec("mixed", 3000, 0.2)]
+    config = CrowdConfig(accuracy_concentration=4.0, spammer_share=0.0)
+    crowd = SimulatedCrowd(synsets, config, seed=11)
+    oracle = run_oracle(crowd)
+    dynamic, _ = run_dynamic(crowd, seed=11)
+    assert oracle.precision >= 0.99 and oracle.accepted > 0
+    assert oracle.votes_per_candidate < dynamic.votes_per_candidate
+
+
+def test_the_oracle_bound_stops_within_the_cap() -> None:
+    crowd = SimulatedCrowd([SynsetSpec("hard", 500, 0.9)], seed=2)
+    oracle = run_oracle(crowd, ConsensusConfig(max_votes=12))
+    assert 1 <= oracle.votes_per_candidate <= 12
+    assert oracle.accepted + oracle.undecided <= crowd.n_candidates
+    with pytest.raises(VerifyError) as e:
+        run_oracle(crowd, ConsensusConfig(max_votes=21))
+    assert e.value.code == "E_CONFIG"
+
+
+def test_pooled_outcomes_are_shares_of_summed_counts() -> None:
+    crowds = [SimulatedCrowd([SynsetSpec("s", 400 * (i + 1), 0.1)], seed=i) for i in range(2)]
+    outcomes = [run_dynamic(crowd, seed=0)[0] for crowd in crowds]
+    pooled = pool(outcomes)
+    assert pooled.candidates == 1200 and pooled.accepted == sum(o.accepted for o in outcomes)
+    assert pooled.recall == pytest.approx(
+        sum(o.true_accepted for o in outcomes) / sum(o.positives for o in outcomes)
+    )
+    votes = sum(o.votes_per_candidate * o.candidates for o in outcomes)
+    assert pooled.votes_per_candidate == pytest.approx(votes / 1200)
+    with pytest.raises(VerifyError):
+        pool([outcomes[0], score(crowds[0], "other", crowds[0].truth, 10)])
 
 
 def test_a_candidate_that_can_no_longer_be_accepted_stops_early() -> None:

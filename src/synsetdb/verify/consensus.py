@@ -60,7 +60,7 @@ class ConsensusConfig:
     seed_votes: int = 10
     seed_size: int = 50
     accept: float = 0.998
-    reject: float = 0.005
+    reject: float = 0.02
     max_votes: int = 20
 
     def __post_init__(self) -> None:

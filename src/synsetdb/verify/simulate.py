@@ -33,12 +33,15 @@ __all__ = [
     "SynsetSpec",
     "compare_strategies",
     "default_synsets",
+    "pool",
     "run_dynamic",
+    "run_oracle",
     "score",
 ]
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +242,38 @@ class SimulatedCrowd:
         result: IntArray = self._yes_before[np.arange(self.n_candidates), votes]
         return result
 
+    def log_likelihood_ratios(self, k: int) -> tuple[FloatArray, FloatArray]:
+        """The evidence of the first ``k`` votes on each candidate, as the truth knows it.
+
+        Returns ``(if_yes, if_no)``, each ``(candidates, k)``: ``log P(answer |
+        good) / P(answer | bad)`` for a "yes" and for a "no" from the worker
+        who casts that vote. Spammers' votes carry none (constant answerers'
+        are clipped to a tiny amount).
+        """
+        n = self.n_candidates
+        candidates, ranks = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+        workers, synset = self.worker_of(candidates, ranks), self.synset[candidates]
+        tiny = 1e-6
+        good = np.clip(self._p_yes(np.ones(n * k, dtype=bool), synset, workers), tiny, 1 - tiny)
+        bad = np.clip(self._p_yes(np.zeros(n * k, dtype=bool), synset, workers), tiny, 1 - tiny)
+        if_yes = np.log(good / bad).reshape(n, k)
+        if_no = np.log((1.0 - good) / (1.0 - bad)).reshape(n, k)
+        return if_yes, if_no
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How a labelling strategy did against the ground truth."""
+    """How a labelling strategy did against the ground truth.
+
+    Attributes:
+        strategy: its name.
+        votes_per_candidate: votes it asked for, per candidate.
+        precision: the share of accepted candidates that truly show their synset.
+        recall: the share of true candidates it accepted.
+        accepted: how many it accepted.
+        undecided: how many it left undecided (dynamic strategies).
+        candidates, positives, true_accepted: the counts behind the shares.
+    """
 
     strategy: str
     votes_per_candidate: float
@@ -250,6 +281,9 @@ class Outcome:
     recall: float
     accepted: int
     undecided: int = 0
+    candidates: int = 0
+    positives: int = 0
+    true_accepted: int = 0
 
 
 def score(
@@ -257,14 +291,52 @@ def score(
 ) -> Outcome:
     """Precision and recall of ``accepted`` against the crowd's ground truth."""
     true_accepted = int((accepted & crowd.truth).sum())
-    n_accepted = int(accepted.sum())
+    return _outcome(
+        strategy,
+        votes,
+        crowd.n_candidates,
+        int(crowd.truth.sum()),
+        int(accepted.sum()),
+        true_accepted,
+        undecided,
+    )
+
+
+def pool(outcomes: Sequence[Outcome]) -> Outcome:
+    """One strategy's outcomes on several crowds, pooled: shares of the summed counts."""
+    if not outcomes or len({o.strategy for o in outcomes}) != 1:
+        raise VerifyError("pool one strategy's outcomes (at least one)", code="E_CONFIG")
+    votes = sum(o.votes_per_candidate * o.candidates for o in outcomes)
+    return _outcome(
+        outcomes[0].strategy,
+        round(votes),
+        sum(o.candidates for o in outcomes),
+        sum(o.positives for o in outcomes),
+        sum(o.accepted for o in outcomes),
+        sum(o.true_accepted for o in outcomes),
+        sum(o.undecided for o in outcomes),
+    )
+
+
+def _outcome(
+    strategy: str,
+    votes: int,
+    candidates: int,
+    positives: int,
+    accepted: int,
+    true_accepted: int,
+    undecided: int,
+) -> Outcome:
     return Outcome(
         strategy=strategy,
-        votes_per_candidate=votes / crowd.n_candidates,
-        precision=true_accepted / n_accepted if n_accepted else 1.0,
-        recall=true_accepted / int(crowd.truth.sum()),
-        accepted=n_accepted,
+        votes_per_candidate=votes / candidates,
+        precision=true_accepted / accepted if accepted else 1.0,
+        recall=true_accepted / positives if positives else 1.0,
+        accepted=accepted,
         undecided=undecided,
+        candidates=candidates,
+        positives=positives,
+        true_accepted=true_accepted,
     )
 
 
@@ -303,21 +375,64 @@ def run_dynamic(
     return score(crowd, "dynamic consensus", accepted, int(votes.sum()), undecided), tables
 
 
+def run_oracle(crowd: SimulatedCrowd, config: ConsensusConfig | None = None) -> Outcome:
+    """The bound on any vote-reading strategy: dynamic consensus told the truth about every vote.
+
+    The same thresholds, cap and early stop as dynamic consensus, but each
+    vote counts with its exact likelihood ratio, from the accuracy of the
+    worker who cast it on this synset, and the prior is each synset's true
+    share of good candidates. No real strategy knows these; what it reaches
+    is the most recall and the fewest votes that these votes allow.
+    """
+    config = config or ConsensusConfig()
+    if config.max_votes > crowd.config.max_votes:
+        raise VerifyError("the consensus vote cap exceeds the crowd's", code="E_CONFIG")
+    k = config.max_votes
+    if_yes, if_no = crowd.log_likelihood_ratios(k)
+    evidence = np.where(crowd._answers[:, :k], if_yes, if_no)
+    shares = np.array([s.positive_share for s in crowd.synsets])[crowd.synset]
+    after = np.log(shares / (1.0 - shares))[:, None] + np.cumsum(evidence, axis=1)
+    # the most evidence the votes still to come could add: all of them "yes"
+    still_possible = np.cumsum(if_yes[:, ::-1], axis=1)[:, ::-1]
+    best_case = after + np.concatenate([still_possible[:, 1:], np.zeros((after.shape[0], 1))], 1)
+    accept, reject = (float(np.log(p / (1.0 - p))) for p in (config.accept, config.reject))
+    stops = (after >= accept) | (after <= reject) | (best_case < accept)
+    stopped = stops.any(axis=1)
+    last = np.where(stopped, stops.argmax(axis=1), k - 1)
+    final = after[np.arange(crowd.n_candidates), last]
+    accepted = final >= accept
+    undecided = int((~accepted & (final > reject)).sum())
+    return score(crowd, "oracle bound", accepted, int((last + 1).sum()), undecided)
+
+
 def compare_strategies(
     crowd: SimulatedCrowd, config: ConsensusConfig | None = None, seed: int = 0
 ) -> tuple[list[Outcome], dict[str, ConfidenceTable]]:
-    """The issue's three labelling strategies on the same votes, and dynamic consensus's tables.
+    """The issue's labelling strategies on the same votes, and dynamic consensus's tables.
 
-    Fixed 10-vote majority (ties rejected), Dawid–Skene on a fixed 5 votes,
-    and dynamic consensus with ``config``. The crowd needs ``max_votes >= 10``.
+    In order: fixed 10-vote majority (ties rejected); the same 10 votes read
+    through each synset's confidence table with dynamic consensus's accept
+    threshold (the 2009 table without adaptive stopping: a fixed budget held
+    to the same precision); Dawid–Skene on a fixed 5 votes; dynamic consensus
+    with ``config``; and the oracle bound (:func:`run_oracle`). The crowd
+    needs ``max_votes >= 10``.
     """
+    config = config or ConsensusConfig()
     n = crowd.n_candidates
-    fixed = crowd.yes_counts(np.full(n, 10)) > 5
+    ten = np.full(n, 10)
+    yes = crowd.yes_counts(ten)
+    by_table = np.zeros(n, dtype=bool)
+    for index in range(len(crowd.synsets)):
+        members = crowd.synset == index
+        table = ConfidenceTable.fit(yes[members], 10 - yes[members])
+        by_table[members] = table.confidence(yes[members], 10 - yes[members]) >= config.accept
     ds = DawidSkene().fit(crowd.fixed_votes(5))
     dynamic, tables = run_dynamic(crowd, config, seed=seed)
     outcomes = [
-        score(crowd, "fixed 10-vote majority", fixed, 10 * n),
+        score(crowd, "fixed 10-vote majority", yes > 5, 10 * n),
+        score(crowd, "fixed 10 votes, confidence table", by_table, 10 * n),
         score(crowd, "Dawid-Skene, fixed 5 votes", ds.labels_ == 1, 5 * n),
         dynamic,
+        run_oracle(crowd, config),
     ]
     return outcomes, tables
