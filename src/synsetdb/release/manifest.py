@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import Any
 
 from ..errors import ReleaseError
+from ..hierarchy import Synset, Taxonomy
 
 __all__ = ["MANIFEST_FORMAT", "Manifest", "ReleaseClass", "ReleaseItem"]
 
@@ -109,6 +110,23 @@ class Manifest:
     def wnids(self) -> list[str]:
         """Class wnids in index order."""
         return [c.wnid for c in self.classes]
+
+    def taxonomy(self) -> Taxonomy:
+        """The induced hierarchy as a :class:`~synsetdb.hierarchy.Taxonomy`.
+
+        Depth, height (within the induced hierarchy: classes are its leaves
+        unless one is another's ancestor), paths and lowest common ancestors
+        for loaders' hierarchical targets and hierarchical evaluation. Class
+        nodes carry their names; ancestors carry their wnid only.
+        """
+        names = {c.wnid: c.name for c in self.classes}
+        return Taxonomy.from_synsets(
+            (
+                Synset(wnid, (names[wnid].replace(" ", "_"),) if wnid in names else (), "", parents)
+                for wnid, parents in sorted(self.hierarchy.items())
+            ),
+            name=f"release {self.sha256[:12]}",
+        )
 
     @cached_property
     def splits(self) -> tuple[str, ...]:
@@ -227,7 +245,11 @@ def _box(raw: Sequence[Any]) -> Box:
 
 
 def _validate(manifest: Manifest) -> None:
-    """Classes indexed 0..n-1 with unique wnids; items of known classes with unique names."""
+    """Check the invariants every reader relies on.
+
+    Classes are indexed 0..n-1 with unique wnids; the hierarchy holds every
+    class and every parent it names; items have known classes and unique names.
+    """
     wnids = [c.wnid for c in manifest.classes]
     if [c.index for c in manifest.classes] != list(range(len(wnids))):
         raise ReleaseError("class indices must run 0, 1, 2, … in order", code="E_MANIFEST")
@@ -237,6 +259,14 @@ def _validate(manifest: Manifest) -> None:
     if missing:
         raise ReleaseError(
             f"{len(missing)} class(es) missing from the hierarchy, e.g. {min(missing)}",
+            code="E_MANIFEST",
+        )
+    dangling = {p for parents in manifest.hierarchy.values() for p in parents} - set(
+        manifest.hierarchy
+    )
+    if dangling:
+        raise ReleaseError(
+            f"{len(dangling)} parent(s) missing from the hierarchy, e.g. {min(dangling)}",
             code="E_MANIFEST",
         )
     known = set(wnids)
