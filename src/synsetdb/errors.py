@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "CatalogError",
     "ConfigError",
+    "EvaluationError",
     "FormatError",
     "IngestError",
     "NotFoundError",
@@ -143,3 +144,9 @@ class FormatError(SynsetdbError):
     """A problem importing or exporting a dataset format."""
 
     code = "E_FORMAT"
+
+
+class EvaluationError(SynsetdbError, ValueError):
+    """Predictions or ground truth that cannot be scored."""
+
+    code = "E_EVAL"
