@@ -1,0 +1,138 @@
+"""Face blurring of a whole release: the slow filter, on the engine, cached per image.
+
+For every image of a manifest, ``faces.blur_faces`` runs on the local process
+pool (``synsetdb.engine``); each blurred copy becomes a new blob and the item
+points at it (``blurred=True``); originals are never touched. Results, "no
+face" included, are cached in a JSON-lines file keyed by the detector's name,
+its parameters and the blurring constants, so a rebuild (or a build resumed
+after a crash) detects each image once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from .._version import __version__
+from ..catalog.blobs import BlobStore
+from .manifest import Manifest, ReleaseItem
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from .faces import FaceBlur, FaceDetector
+
+__all__ = ["blur_manifest", "detector_key"]
+
+log = logging.getLogger(__name__)
+
+# (blurred blob key or None, its format)
+Outcome = tuple[str | None, str | None]
+
+
+def detector_key(detector: FaceDetector) -> str:
+    """What a cached result depends on: detector name and parameters, the blur constants."""
+    from . import faces
+
+    params = repr(detector) if " at 0x" not in repr(detector) else ""
+    constants = (faces.EXPAND, faces.BLUR, faces.JPEG_QUALITY, __version__)
+    text = json.dumps([detector.name, params, [str(c) for c in constants]])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def blur_manifest(
+    manifest: Manifest,
+    blobs: BlobStore,
+    cache_dir: Path,
+    *,
+    detector: FaceDetector | None = None,
+    engine: Engine | None = None,
+) -> tuple[Manifest, int]:
+    """The manifest with every face-bearing image replaced by its blurred copy; and how many.
+
+    Raises:
+        ReleaseError: from ``blur_faces`` (``E_DECODE``, ``E_MISSING_EXTRA``, …);
+            results so far stay cached, so a re-run resumes.
+    """
+    from ..engine import LocalEngine
+    from .faces import default_detector
+
+    detector = detector or default_detector()
+    cache = _Cache(cache_dir / f"faces-{detector_key(detector)}.jsonl", blobs)
+    todo = sorted({(it.image, it.blob) for it in manifest.items if it.image not in cache.known})
+    if todo:
+        log.info("face blurring: %d image(s) to search with %s", len(todo), detector.name)
+        pool = engine or LocalEngine(chunk_size=4)
+        work = functools.partial(_blur_one, detector)
+        with cache.appending() as out:
+            for (image, _), blur in pool.imap(work, _read(blobs, todo)):
+                cache.record(out, image, blur)
+    items = tuple(_item(it, cache.known.get(it.image)) for it in manifest.items)
+    blurred = len({it.image for it in items if it.blurred})
+    return dataclasses.replace(manifest, items=items), blurred
+
+
+def _read(blobs: BlobStore, todo: list[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
+    for image, blob in todo:
+        yield image, blobs.get(blob)
+
+
+def _blur_one(detector: FaceDetector, pair: tuple[str, bytes]) -> FaceBlur | None:
+    from .faces import blur_faces
+
+    return blur_faces(pair[1], detector)
+
+
+def _item(item: ReleaseItem, outcome: Outcome | None) -> ReleaseItem:
+    if outcome is None or outcome[0] is None:
+        return item
+    return dataclasses.replace(
+        item, blob=outcome[0], format=outcome[1] or item.format, blurred=True
+    )
+
+
+class _Cache:
+    """image sha256 -> outcome, read from and appended to one JSON-lines file."""
+
+    def __init__(self, path: Path, blobs: BlobStore) -> None:
+        self.path = path
+        self.blobs = blobs
+        self.known: dict[str, Outcome] = dict(self._load())
+
+    def _load(self) -> Iterator[tuple[str, Outcome]]:
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                image, blob, fmt = entry["image"], entry["blob"], entry["format"]
+            except (ValueError, KeyError, TypeError):  # a line cut short by a crash
+                continue
+            if blob is None or self.blobs.exists(blob):  # a deleted blob is made again
+                yield str(image), (blob, fmt)
+
+    @staticmethod
+    def _entry(image: str, blur: FaceBlur | None, blob: str | None) -> Mapping[str, Any]:
+        if blur is None:
+            return {"image": image, "blob": None, "format": None}
+        return {"image": image, "blob": blob, "format": blur.format, "faces": blur.boxes}
+
+    def appending(self) -> IO[str]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return self.path.open("a", encoding="utf-8")
+
+    def record(self, out: IO[str], image: str, blur: FaceBlur | None) -> None:
+        blob = self.blobs.put(blur.data) if blur is not None else None
+        out.write(json.dumps(self._entry(image, blur, blob)) + "\n")
+        out.flush()
+        if blur is not None:
+            os.fsync(out.fileno())  # the blob is durable (put); so is the line naming it
+        self.known[image] = (blob, blur.format if blur is not None else None)

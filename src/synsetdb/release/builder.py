@@ -1,0 +1,311 @@
+"""Building a release's manifest from the catalog.
+
+selection → filters → per-class minimum and cap → splits → manifest:
+
+1. The spec's sets, subtrees and wnids, less its exclusions, name the
+   candidate classes (``resolve_selection``).
+2. One query reads their candidates with the wanted statuses (``_reads``).
+3. Synset filters (person, unsafe lists) remove classes.
+4. Classes under ``min_images`` are dropped; classes over ``max_images`` keep
+   a seeded choice (images with an official held-out split first).
+5. ``splits.assign_splits`` splits every class, keeping near duplicates together.
+6. Items get export names and boxes; classes are numbered in sorted wnid
+   order (ImageFolder's and ILSVRC's index order) and the hierarchy they
+   induce in the taxonomy is recorded.
+
+Nothing here writes: ``store.create_release`` stores what this returns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._version import __version__
+from ..catalog import Catalog
+from ..errors import ReleaseError, SynsetdbError
+from ..hierarchy import Taxonomy, named_set
+from ._reads import Box, Candidate, catalog_state, fetch_boxes, fetch_candidates
+from .filters import apply_synset_filters
+from .manifest import Manifest, ReleaseClass, ReleaseItem
+from .spec import ReleaseSpec
+from .splits import TRAIN, SplitEntry, assign_splits, split_key
+
+__all__ = ["BuildResult", "build_manifest", "induced_hierarchy", "item_names", "resolve_selection"]
+
+_BAD_NAME = re.compile(r"[\x00-\x1f\x7f]")
+_MAX_STEM = 200
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A built manifest and what the build did.
+
+    Attributes:
+        manifest: the release's content.
+        report: JSON values: candidates read, filters applied, classes dropped
+            or capped, the split report (duplicate groups, moves, official
+            across-split duplicates), blurred images (added by the store).
+        sources: images per first-seen source (``unknown`` when not recorded).
+        licences: images per licence (``unknown`` when not recorded).
+    """
+
+    manifest: Manifest
+    report: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+    licences: dict[str, int] = field(default_factory=dict)
+
+
+def build_manifest(
+    catalog: Catalog, taxonomy: Taxonomy, spec: ReleaseSpec, *, parent: str | None = None
+) -> BuildResult:
+    """Build a release's manifest (see the module docstring); writes nothing.
+
+    Args:
+        catalog: the catalog to read (it must hold ``taxonomy``).
+        taxonomy: the project's taxonomy.
+        spec: the release spec.
+        parent: the parent release's manifest sha256, if any.
+
+    Raises:
+        ReleaseError: ``E_SPEC`` for a wnid or set the taxonomy does not hold,
+            ``E_EMPTY_RELEASE`` when nothing is left to release.
+    """
+    selected, explicit = resolve_selection(spec, taxonomy)
+    ids = catalog.synset_ids()
+    wanted = {ids[w]: w for w in selected if w in ids}
+    meta = {
+        "taxonomy": catalog.taxonomy_name(),
+        "taxonomy_fingerprint": catalog.taxonomy_fingerprint(),
+    }
+    sel = spec.selection
+    with catalog.engine.connect() as conn:  # one read transaction: a consistent snapshot
+        rows = fetch_candidates(conn, list(wanted), sel.statuses, sel.official_only)
+        boxes = fetch_boxes(conn, list(wanted))
+        state = catalog_state(conn, meta)
+    by_class: dict[str, list[Candidate]] = {}
+    for row in sorted(rows):
+        by_class.setdefault(wanted[row.synset_id], []).append(row)
+    counts = {w: len(r) for w, r in by_class.items()}
+    kept, outcomes = apply_synset_filters(selected, counts, spec.filters, taxonomy)
+    dropped = {
+        w: counts.get(w, 0)
+        for w in sorted(kept)
+        if counts.get(w, 0) < sel.min_images and (w in counts or w in explicit)
+    }
+    classes = sorted(w for w in kept if counts.get(w, 0) >= sel.min_images)
+    if not classes:
+        raise ReleaseError(
+            f"{spec.source}: the spec selects no class with at least {sel.min_images} "
+            f"image(s) ({len(rows)} candidate(s) matched)",
+            code="E_EMPTY_RELEASE",
+        )
+    capped = _cap(by_class, classes, spec)
+    entries = [
+        SplitEntry(r.image, w, r.phash, r.split if r.split else None)
+        for w in classes
+        for r in by_class[w]
+    ]
+    splits, split_report = assign_splits(entries, spec.splits, spec.seed)
+    manifest = _manifest(taxonomy, spec, classes, by_class, splits, boxes, ids, parent, state)
+    report = {
+        "candidates_read": len(rows),
+        "classes_selected": len(selected),
+        "filters": [o.to_dict() for o in outcomes],
+        "dropped_below_min": dropped,
+        "capped": capped,
+        "splits": split_report.to_dict(),
+        "classes": len(manifest.classes),
+        "items": len(manifest.items),
+        "blurred": 0,
+    }
+    return BuildResult(manifest, report, *_provenance(by_class, classes))
+
+
+# ----------------------------------------------------------------------------- selection
+
+
+def resolve_selection(spec: ReleaseSpec, taxonomy: Taxonomy) -> tuple[list[str], set[str]]:
+    """The spec's classes before filters, in spec order, and those it named explicitly.
+
+    Subtrees contribute every descendant (the build keeps those with images);
+    sets and wnids are explicit, so an empty one is reported as dropped.
+
+    Raises:
+        ReleaseError: ``E_SPEC`` naming the key of a wnid or set the taxonomy lacks.
+    """
+    sel = spec.selection
+    explicit = _named(spec, taxonomy, "selection", sel.sets, sel.wnids)
+    chosen = dict.fromkeys(explicit)
+    chosen.update(dict.fromkeys(_subtrees(spec, taxonomy, "selection.subtrees", sel.subtrees)))
+    excluded = set(_named(spec, taxonomy, "selection.exclude", sel.exclude_sets, sel.exclude_wnids))
+    excluded.update(_subtrees(spec, taxonomy, "selection.exclude.subtrees", sel.exclude_subtrees))
+    return [w for w in chosen if w not in excluded], set(explicit) - excluded
+
+
+def _named(
+    spec: ReleaseSpec, taxonomy: Taxonomy, where: str, sets: Sequence[str], wnids: Sequence[str]
+) -> list[str]:
+    found: dict[str, None] = {}
+    for i, name in enumerate(sets):
+        try:
+            members = named_set(name, taxonomy).wnids
+        except SynsetdbError as exc:
+            raise spec.error(f"{where}.sets[{i}]", f"set {name!r}: {exc}") from exc
+        missing = [w for w in members if w not in taxonomy]
+        if missing:
+            raise spec.error(
+                f"{where}.sets[{i}]",
+                f"{len(missing)} synset(s) of set {name!r} are not in taxonomy "
+                f"{taxonomy.name!r}, e.g. {missing[0]}",
+            )
+        found.update(dict.fromkeys(members))
+    for i, wnid in enumerate(wnids):
+        _check_wnid(spec, taxonomy, f"{where}.wnids[{i}]", wnid)
+        found[wnid] = None
+    return list(found)
+
+
+def _subtrees(spec: ReleaseSpec, taxonomy: Taxonomy, key: str, roots: Sequence[str]) -> list[str]:
+    found: dict[str, None] = {}
+    for i, root in enumerate(roots):
+        _check_wnid(spec, taxonomy, f"{key}[{i}]", root)
+        found.update(dict.fromkeys(taxonomy.descendants(root, include_self=True)))
+    return list(found)
+
+
+def _check_wnid(spec: ReleaseSpec, taxonomy: Taxonomy, key: str, wnid: str) -> None:
+    if wnid not in taxonomy:
+        close = taxonomy.suggest(wnid, 3) if wnid else []
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise spec.error(key, f"{wnid!r} is not in taxonomy {taxonomy.name!r}{hint}")
+
+
+# ----------------------------------------------------------------------------- caps
+
+
+def _cap(
+    by_class: dict[str, list[Candidate]], classes: Sequence[str], spec: ReleaseSpec
+) -> dict[str, Any]:
+    """Keep a seeded choice of ``max_images`` per class; returns what was removed."""
+    limit = spec.selection.max_images
+    removed: dict[str, int] = {}
+    if limit is None:
+        return {"classes": 0, "images_removed": 0, "by_class": removed}
+    keep_official = spec.splits.official == "keep"
+    for wnid in classes:
+        rows = by_class[wnid]
+        if len(rows) > limit:
+            ranked = sorted(rows, key=lambda r: _cap_rank(r, wnid, spec.seed, keep_official))
+            by_class[wnid] = sorted(ranked[:limit])
+            removed[wnid] = len(rows) - limit
+    return {"classes": len(removed), "images_removed": sum(removed.values()), "by_class": removed}
+
+
+def _cap_rank(row: Candidate, wnid: str, seed: int, keep_official: bool) -> tuple[bool, int]:
+    """Images with an official held-out split first (when kept), then a seeded order."""
+    held_out = keep_official and bool(row.split) and row.split != TRAIN
+    return (not held_out, split_key(seed, "cap", row.image, wnid))
+
+
+# ----------------------------------------------------------------------------- the manifest
+
+
+def _manifest(
+    taxonomy: Taxonomy,
+    spec: ReleaseSpec,
+    classes: Sequence[str],
+    by_class: Mapping[str, Sequence[Candidate]],
+    splits: Sequence[str],
+    boxes: Mapping[tuple[str, int], Sequence[Box]],
+    ids: Mapping[str, int],
+    parent: str | None,
+    state: Mapping[str, Any],
+) -> Manifest:
+    flat = [(w, r) for w in classes for r in by_class[w]]
+    names = item_names([(w, r.image, r.file_name) for w, r in flat])
+    items = [
+        ReleaseItem(
+            image=r.image,
+            wnid=w,
+            split=split,
+            blob=r.blob_key,
+            name=name,
+            format=r.format,
+            boxes=tuple(boxes.get((r.image, ids[w]), ())),
+        )
+        for (w, r), split, name in zip(flat, splits, names, strict=True)
+    ]
+    items.sort(key=lambda it: (it.split, it.wnid, it.name))
+    return Manifest(
+        classes=tuple(ReleaseClass(i, w, taxonomy.get(w).name) for i, w in enumerate(classes)),
+        hierarchy=induced_hierarchy(taxonomy, classes),
+        items=tuple(items),
+        spec=spec.to_dict(),
+        parent=parent,
+        catalog_state=dict(state),
+        synsetdb_version=__version__,
+    )
+
+
+def induced_hierarchy(taxonomy: Taxonomy, wnids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each class and every ancestor of it, mapped to its parents (sorted; roots to ``()``)."""
+    nodes: set[str] = set()
+    for wnid in wnids:
+        nodes.update(taxonomy.ancestors(wnid, include_self=True))
+    return {w: tuple(sorted(taxonomy.parents(w))) for w in sorted(nodes)}
+
+
+def item_names(items: Sequence[tuple[str, str, str | None]]) -> list[str]:
+    """An export name for each ``(wnid, image, file_name)``, unique among them.
+
+    The original file name's stem where known (``n01440764_10026``), else
+    ``<wnid>_<first 12 hex of the image sha256>``; a stem taken already gets
+    the image's hex (then the wnid) appended. Assigned in (wnid, stem, image)
+    order, so the result does not depend on the input order.
+    """
+    stems = [_stem(file_name) or f"{wnid}_{image[:12]}" for wnid, image, file_name in items]
+    order = sorted(range(len(items)), key=lambda i: (items[i][0], stems[i], items[i][1]))
+    taken: set[str] = set()
+    names = [""] * len(items)
+    for i in order:
+        wnid, image, _ = items[i]
+        base = stems[i]
+        for name in (base, f"{base}_{image[:12]}", f"{base}_{wnid}_{image[:12]}"):
+            if name not in taken:
+                break
+        else:
+            n = 2
+            while (name := f"{base}_{wnid}_{image[:12]}_{n}") in taken:
+                n += 1
+        taken.add(name)
+        names[i] = name
+    return names
+
+
+def _stem(file_name: str | None) -> str | None:
+    """A file name's stem (``a/b/n0144_1.JPEG`` -> ``n0144_1``), or None when unusable."""
+    if not file_name:
+        return None
+    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+    stem = stem.strip()
+    if not stem or stem in (".", "..") or len(stem) > _MAX_STEM or _BAD_NAME.search(stem):
+        return None
+    return stem
+
+
+def _provenance(
+    by_class: Mapping[str, Sequence[Candidate]], classes: Sequence[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Images per source and per licence (each image once)."""
+    seen: dict[str, Candidate] = {}
+    for wnid in classes:
+        for row in by_class[wnid]:
+            seen.setdefault(row.image, row)
+    sources = Counter(r.source or "unknown" for r in seen.values())
+    licences = Counter(r.licence or "unknown" for r in seen.values())
+    return dict(sorted(sources.items())), dict(sorted(licences.items()))

@@ -1,0 +1,255 @@
+"""Splitting a release: per class, by counts or fractions, leak-free, deterministic for a seed.
+
+Items are (image, class) pairs. Two items are tied together when they are the
+same image (one picture labelled with two classes) or when their images'
+64-bit perceptual hashes lie within ``SplitConfig.radius`` bits of each other
+(``synsetdb.ingest.dups``: multi-index hashing, linked in chains). Each group
+of tied items goes to one split as a whole, so no near duplicate of a
+validation image can sit in train.
+
+Each class gets a target per held-out split (``val = 50``: 50 items;
+``val = 0.1``: a tenth of the class, rounded half up); ``train`` takes the rest.
+Groups are visited in an order drawn from the seed (a keyed hash of the
+group's members, so adding an unrelated image does not reshuffle the others),
+and each goes to the first held-out split, in name order, where every class it
+touches still has room; a group that fits nowhere goes to train.
+
+With ``official = "keep"``, an item that came with an official split
+(``candidate.split``) keeps it, counts toward its class's target, and draws the
+free members of its group into the same split. Official members of one group
+found in *different* splits are never moved: they are reported as across-split
+duplicates of the source's own split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .spec import SplitConfig
+
+__all__ = ["TRAIN", "SplitEntry", "SplitReport", "assign_splits", "split_key"]
+
+TRAIN = "train"
+_EXAMPLES = 20  # across-split official groups listed in a report
+
+
+@dataclass(frozen=True, slots=True)
+class SplitEntry:
+    """One item to split.
+
+    Attributes:
+        image: the image's sha256.
+        wnid: its class.
+        phash: the image's 64-bit perceptual hash (signed or unsigned), if known.
+        official: the split the image came with (``candidate.split``), if any.
+    """
+
+    image: str
+    wnid: str
+    phash: int | None = None
+    official: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SplitReport:
+    """What splitting found and did.
+
+    Attributes:
+        groups: groups of two or more tied items (near duplicates, same image).
+        grouped_items: items in those groups.
+        groups_moved: groups that an image-by-image split would have cut
+            across splits, kept whole instead.
+        official_kept: items that kept their official split.
+        official_cross_split: groups whose official members lie in different
+            official splits (left as the source had them).
+        cross_split_examples: the first of those groups, each as its members'
+            ``(image, wnid, split)``.
+        shortfalls: class -> split -> items short of the target (a small class,
+            or groups too large to fit).
+    """
+
+    groups: int = 0
+    grouped_items: int = 0
+    groups_moved: int = 0
+    official_kept: int = 0
+    official_cross_split: int = 0
+    cross_split_examples: tuple[tuple[tuple[str, str, str], ...], ...] = ()
+    shortfalls: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "duplicate_groups": self.groups,
+            "grouped_items": self.grouped_items,
+            "groups_moved": self.groups_moved,
+            "official_kept": self.official_kept,
+            "official_cross_split_groups": self.official_cross_split,
+            "official_cross_split_examples": [
+                [list(member) for member in group] for group in self.cross_split_examples
+            ],
+            "shortfalls": {w: dict(s) for w, s in self.shortfalls.items()},
+        }
+
+
+def split_key(seed: int, *parts: str) -> int:
+    """A 64-bit number drawn from the seed and ``parts`` (a keyed hash, stable across runs)."""
+    digest = hashlib.blake2b("\0".join(parts).encode(), digest_size=8, key=str(seed).encode())
+    return int.from_bytes(digest.digest(), "big")
+
+
+def assign_splits(
+    entries: Sequence[SplitEntry], config: SplitConfig, seed: int
+) -> tuple[list[str], SplitReport]:
+    """The split of each entry (aligned with ``entries``) and the report.
+
+    Deterministic: the same entries (in any order), config and seed give the
+    same assignment.
+    """
+    keys = [split_key(seed, "split", e.image, e.wnid) for e in entries]
+    fixed = [e.official if config.official == "keep" else None for e in entries]
+    groups = sorted(tie_groups(entries, config.radius), key=lambda g: min(keys[i] for i in g))
+    plan = _Quotas(entries, fixed, config)
+    naive = plan.naive(keys)
+    splits: list[str] = [TRAIN] * len(entries)
+    moved, cross = 0, 0
+    examples: list[tuple[tuple[str, str, str], ...]] = []
+    for group in groups:
+        official = Counter(fixed[i] for i in group if fixed[i] is not None)
+        if len(official) > 1:
+            cross += 1
+            if len(examples) < _EXAMPLES:
+                examples.append(
+                    tuple((entries[i].image, entries[i].wnid, str(fixed[i])) for i in sorted(group))
+                )
+        elif len(group) > 1 and len({naive[i] for i in group}) > 1:
+            moved += 1
+        for i, split in plan.place(group, official).items():
+            splits[i] = split
+    multi = [g for g in groups if len(g) > 1]
+    report = SplitReport(
+        groups=len(multi),
+        grouped_items=sum(len(g) for g in multi),
+        groups_moved=moved,
+        official_kept=sum(f is not None for f in fixed),
+        official_cross_split=cross,
+        cross_split_examples=tuple(examples),
+        shortfalls=plan.shortfalls(),
+    )
+    return splits, report
+
+
+def tie_groups(entries: Sequence[SplitEntry], radius: int) -> list[list[int]]:
+    """Positions of entries tied together (same image, or pHash within ``radius``), every group.
+
+    Singletons included; each group is sorted.
+    """
+    parent = list(range(len(entries)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    first: dict[str, int] = {}
+    hashes: dict[str, int] = {}
+    for i, e in enumerate(entries):
+        union(first.setdefault(e.image, i), i)
+        if e.phash is not None:
+            hashes.setdefault(e.image, e.phash)
+    for group in _near_duplicates(hashes, radius):
+        for image in group[1:]:
+            union(first[group[0]], first[image])
+    members: dict[int, list[int]] = {}
+    for i in range(len(entries)):
+        members.setdefault(find(i), []).append(i)
+    return list(members.values())
+
+
+def _near_duplicates(hashes: Mapping[str, int], radius: int) -> list[tuple[str, ...]]:
+    if len(hashes) < 2:
+        return []
+    import numpy as np
+
+    from ..ingest.dups import duplicate_groups
+
+    ids = list(hashes)
+    signed = [h - (1 << 64) if h >= 1 << 63 else h for h in hashes.values()]
+    values = np.array(signed, dtype=np.int64)
+    return [g.ids for g in duplicate_groups(ids, values, radius, max_bucket=None)]
+
+
+class _Quotas:
+    """Per-class room left in each held-out split."""
+
+    def __init__(
+        self, entries: Sequence[SplitEntry], fixed: Sequence[str | None], config: SplitConfig
+    ) -> None:
+        self.entries = entries
+        self.fixed = fixed
+        self.held_out = [name for name, _ in config.held_out]
+        sizes: Counter[str] = Counter(e.wnid for e in entries)
+        self.room: dict[str, dict[str, int]] = {
+            wnid: _targets(n, config.held_out) for wnid, n in sizes.items()
+        }
+        for e, split in zip(entries, fixed, strict=True):
+            if split is not None and split in self.room[e.wnid]:
+                self.room[e.wnid][split] -= 1
+
+    def naive(self, keys: Sequence[int]) -> list[str]:
+        """An image-by-image split (no groups), to count the groups it would cut."""
+        room = {w: dict(r) for w, r in self.room.items()}
+        result = [TRAIN] * len(keys)
+        for i in sorted(range(len(keys)), key=keys.__getitem__):
+            official = self.fixed[i]
+            if official is not None:
+                result[i] = official
+                continue
+            wnid_room = room[self.entries[i].wnid]
+            chosen = next((s for s in self.held_out if wnid_room[s] > 0), TRAIN)
+            if chosen != TRAIN:
+                wnid_room[chosen] -= 1
+            result[i] = chosen
+        return result
+
+    def place(self, group: Sequence[int], official: Counter[str | None]) -> dict[int, str]:
+        """Where each member of a group goes; takes room from the quotas."""
+        placed = {i: split for i in group if (split := self.fixed[i]) is not None}
+        free = [i for i in group if i not in placed]
+        if official:
+            # the most common official split (ties: by name) draws the free members
+            target = str(min(official.items(), key=lambda kv: (-kv[1], str(kv[0])))[0])
+        else:
+            need = Counter(self.entries[i].wnid for i in free)
+            target = next(
+                (s for s in self.held_out if all(self.room[w][s] >= k for w, k in need.items())),
+                TRAIN,
+            )
+        for i in free:
+            placed[i] = target
+            room = self.room[self.entries[i].wnid]
+            if target in room:
+                room[target] -= 1
+        return placed
+
+    def shortfalls(self) -> dict[str, dict[str, int]]:
+        short = {w: {s: n for s, n in r.items() if n > 0} for w, r in sorted(self.room.items())}
+        return {w: s for w, s in short.items() if s}
+
+
+def _targets(n: int, held_out: Sequence[tuple[str, int | float]]) -> dict[str, int]:
+    """Items each held-out split should get from a class of ``n``; never more than it has."""
+    left, targets = n, {}
+    for name, size in held_out:
+        wanted = size if isinstance(size, int) else int(size * n + 0.5)
+        targets[name] = min(wanted, left)
+        left -= targets[name]
+    return targets
