@@ -1,0 +1,112 @@
+"""PyTorch datasets over releases and their exports, hierarchical targets and fast decode.
+
+Needs the ``torch`` extra (``pip install 'synsetdb[torch]'``) for the
+datasets; ``targets`` and ``decode`` work without it. Names are imported on
+first use, so ``import synsetdb.loaders`` does not import torch::
+
+    from synsetdb.loaders import ImageFolderExport, ReleaseDataset, WebDatasetShards
+    from synsetdb.loaders import AncestorTarget, SuperclassTarget, DraftResize
+
+See ``docs/loaders.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .datasets import IMG_EXTENSIONS, ImageFolderExport, ReleaseDataset, read_synset_mapping
+    from .decode import (
+        DraftDecoder,
+        DraftResize,
+        ResizeCenterCrop,
+        decode_image,
+        load_image,
+        resize_center_crop,
+        to_tensor_uint8,
+    )
+    from .errors import (
+        DecodeError,
+        SampleClassError,
+        SampleNoClassError,
+        SampleNoImageError,
+        ShardCorruptError,
+        ShardIndexError,
+        ShardMissingError,
+    )
+    from .shards import WebDatasetShards
+    from .targets import AncestorTarget, ClassFilter, SuperclassTarget
+
+__all__ = [
+    "IMG_EXTENSIONS",
+    "AncestorTarget",
+    "ClassFilter",
+    "DecodeError",
+    "DraftDecoder",
+    "DraftResize",
+    "ImageFolderExport",
+    "ReleaseDataset",
+    "ResizeCenterCrop",
+    "SampleClassError",
+    "SampleNoClassError",
+    "SampleNoImageError",
+    "ShardCorruptError",
+    "ShardIndexError",
+    "ShardMissingError",
+    "SuperclassTarget",
+    "WebDatasetShards",
+    "decode_image",
+    "load_image",
+    "read_synset_mapping",
+    "resize_center_crop",
+    "to_tensor_uint8",
+]
+
+_MODULES = {
+    "IMG_EXTENSIONS": "datasets",
+    "ImageFolderExport": "datasets",
+    "ReleaseDataset": "datasets",
+    "read_synset_mapping": "datasets",
+    "WebDatasetShards": "shards",
+    "AncestorTarget": "targets",
+    "ClassFilter": "targets",
+    "SuperclassTarget": "targets",
+    **dict.fromkeys(
+        (
+            "DraftDecoder",
+            "DraftResize",
+            "ResizeCenterCrop",
+            "decode_image",
+            "load_image",
+            "resize_center_crop",
+            "to_tensor_uint8",
+        ),
+        "decode",
+    ),
+    **dict.fromkeys(
+        (
+            "DecodeError",
+            "SampleClassError",
+            "SampleNoClassError",
+            "SampleNoImageError",
+            "ShardCorruptError",
+            "ShardIndexError",
+            "ShardMissingError",
+        ),
+        "errors",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
