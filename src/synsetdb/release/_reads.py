@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, func, select
 
 from ..catalog import schema
@@ -94,6 +93,8 @@ def catalog_state(conn: Connection, taxonomy_meta: Mapping[str, str | None]) -> 
     Counts only what a build reads (images, candidates by status, boxes), so
     votes cast or releases made since do not change a rebuild's hash.
     """
+    from alembic.runtime.migration import MigrationContext
+
     cand = schema.candidate.c
 
     def count(table: Any) -> int:

@@ -122,7 +122,11 @@ def assign_splits(
             cross += 1
             if len(examples) < _EXAMPLES:
                 examples.append(
-                    tuple((entries[i].image, entries[i].wnid, str(fixed[i])) for i in sorted(group))
+                    tuple(
+                        (entries[i].image, entries[i].wnid, str(fixed[i]))
+                        for i in sorted(group)
+                        if fixed[i] is not None
+                    )
                 )
         elif len(group) > 1 and len({naive[i] for i in group}) > 1:
             moved += 1
@@ -197,9 +201,9 @@ class _Quotas:
         self.fixed = fixed
         self.held_out = [name for name, _ in config.held_out]
         sizes: Counter[str] = Counter(e.wnid for e in entries)
-        self.room: dict[str, dict[str, int]] = {
-            wnid: _targets(n, config.held_out) for wnid, n in sizes.items()
-        }
+        self.wanted = {w: _wanted(n, config.held_out) for w, n in sizes.items()}
+        self.targets = {w: _targets(n, self.wanted[w]) for w, n in sizes.items()}
+        self.room = {w: dict(t) for w, t in self.targets.items()}
         for e, split in zip(entries, fixed, strict=True):
             if split is not None and split in self.room[e.wnid]:
                 self.room[e.wnid][split] -= 1
@@ -241,15 +245,25 @@ class _Quotas:
         return placed
 
     def shortfalls(self) -> dict[str, dict[str, int]]:
-        short = {w: {s: n for s, n in r.items() if n > 0} for w, r in sorted(self.room.items())}
-        return {w: s for w, s in short.items() if s}
+        """class -> split -> items short of what the spec asked (room left, or a small class)."""
+        short: dict[str, dict[str, int]] = {}
+        for wnid in sorted(self.wanted):
+            for split, wanted in self.wanted[wnid].items():
+                got = self.targets[wnid][split] - max(0, self.room[wnid][split])
+                if got < wanted:
+                    short.setdefault(wnid, {})[split] = wanted - got
+        return short
 
 
-def _targets(n: int, held_out: Sequence[tuple[str, int | float]]) -> dict[str, int]:
-    """Items each held-out split should get from a class of ``n``; never more than it has."""
+def _wanted(n: int, held_out: Sequence[tuple[str, int | float]]) -> dict[str, int]:
+    """Items each held-out split asks of a class of ``n`` (fractions rounded half up)."""
+    return {name: size if isinstance(size, int) else int(size * n + 0.5) for name, size in held_out}
+
+
+def _targets(n: int, wanted: Mapping[str, int]) -> dict[str, int]:
+    """What each held-out split can get, in name order, never more than the class has."""
     left, targets = n, {}
-    for name, size in held_out:
-        wanted = size if isinstance(size, int) else int(size * n + 0.5)
-        targets[name] = min(wanted, left)
+    for name, size in wanted.items():
+        targets[name] = min(size, left)
         left -= targets[name]
     return targets
