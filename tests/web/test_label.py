@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from synsetdb.catalog import Project, schema
 from synsetdb.verify.accounts import Worker
+from synsetdb.web.auth import SESSION_COOKIE
 from tests.web._pages import Batch, batch_of, candidate_ids, votes
 from tests.web.conftest import CANDIDATES, TASK, add_image
 
@@ -91,6 +94,38 @@ def test_a_worker_never_gets_an_image_twice(
         pytest.fail("the worker never ran out of batches")
     assert len(seen) == len(set(seen))
     assert len(set(candidate_ids(project.catalog, seen))) >= CANDIDATES  # all of them, once
+
+
+def test_pages_opened_at_once_share_one_batch(
+    app: FastAPI, project: Project, signed_in: Callable[[str], TestClient]
+) -> None:
+    """Two tabs (or a double click) at once: one batch, not two with the same images."""
+    cookie = signed_in("ann").cookies[SESSION_COOKIE]
+    tabs = [TestClient(app, cookies={SESSION_COOKIE: cookie}) for _ in range(4)]
+    start = threading.Barrier(len(tabs))
+    pages: list[str] = [""] * len(tabs)
+
+    def open_tab(index: int) -> None:
+        start.wait()
+        pages[index] = tabs[index].get("/label").text
+
+    threads = [threading.Thread(target=open_tab, args=(i,)) for i in range(len(tabs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    batches = [batch_of(page) for page in pages]
+    task_ids = {batch.task_id for batch in batches if batch is not None}
+    assert None not in batches and len(task_ids) == 1
+    t = schema.task
+    with project.catalog.engine.connect() as conn:
+        assert set(conn.execute(select(t.c.id).where(t.c.status == "open")).scalars()) == task_ids
+    # Submitting every page that was shown casts each of ann's votes once.
+    for tab, batch in zip(tabs, batches, strict=True):
+        assert batch is not None
+        tab.post(f"/label/{batch.task_id}", data=batch.form([0]), follow_redirects=False)
+    stored = [c for _, c, *_ in votes(project.catalog)]
+    assert len(stored) == len(set(stored)) == TASK.batch_size
 
 
 def test_bad_submissions_are_refused_and_store_nothing(

@@ -31,7 +31,8 @@ _THUMB_CACHE = "private, max-age=86400, immutable"  # content-addressed: a key n
 def label_page(request: Request, visitor: VisitorDep, notice: str | None = None) -> HTMLResponse:
     """The worker's open batch, or a new one; a friendly page when nothing is left."""
     state = web_state(request)
-    task = next_task(state.catalog, visitor.worker.id, state.config.task)
+    with state.batch_locks(visitor.worker.id):  # two tabs at once: one batch, not two
+        task = next_task(state.catalog, visitor.worker.id, state.config.task)
     context = {"visitor": visitor, "notice": NOTICES.get(notice or "")}
     if task is None:
         return render(request, "nothing.html", context)

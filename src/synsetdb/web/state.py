@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -14,9 +15,27 @@ from ..catalog import BlobStore, Catalog
 from .config import WebConfig
 from .security import Signer
 
-__all__ = ["HERE", "PageError", "WebState", "render", "web_state"]
+__all__ = ["HERE", "PageError", "WebState", "WorkerLocks", "render", "web_state"]
 
 HERE = Path(__file__).resolve().parent
+
+
+class WorkerLocks:
+    """One lock per worker id, made on first use, so one account's requests take turns.
+
+    ``verify.tasks.next_task`` looks for the worker's open task and makes one
+    if there is none; two pages opened at once (two tabs, a double click) would
+    both find none and hand the worker two batches of the same images. The
+    locks serialise that per worker within this server process.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def __call__(self, worker_id: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(worker_id, threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,7 @@ class WebState:
     config: WebConfig
     signer: Signer
     templates: Jinja2Templates
+    batch_locks: WorkerLocks = field(default_factory=WorkerLocks)
 
     def secure_cookies(self, request: Request) -> bool:
         """The Secure-cookie rule for the address this request reached the server on."""
