@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from synsetdb.catalog import Project, schema
 from synsetdb.verify.accounts import Worker
 from synsetdb.web.auth import SESSION_COOKIE
+from synsetdb.web.lookups import is_image_id
 from tests.web._pages import Batch, batch_of, candidate_ids, votes
 from tests.web.conftest import CANDIDATES, TASK, add_image
 
@@ -142,6 +143,7 @@ def test_bad_submissions_are_refused_and_store_nothing(
         (f"/label/{mine.task_id}", mine.form(selected=["one"]), "E_BAD_SUBMISSION"),
         (f"/label/{mine.task_id}", mine.form(selected=["-1"]), "E_BAD_SUBMISSION"),
         (f"/label/{mine.task_id}", mine.form(selected=["٣"]), "E_BAD_SUBMISSION"),
+        (f"/label/{mine.task_id}", mine.form(selected=["1\n"]), "E_BAD_SUBMISSION"),
     ]
     for url, form, code in cases:
         response = ann.post(url, data=form, follow_redirects=False)
@@ -226,3 +228,9 @@ def test_thumbnail_lookups_that_fail_are_404(
     response = ann.get(f"/thumb/{image_id}")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
+
+
+def test_an_image_id_is_64_hex_digits_and_nothing_more() -> None:
+    assert is_image_id("ab" * 32)
+    for text in ("ab" * 32 + "\n", "AB" * 32, "ab" * 31, "ab" * 33, "../" + "ab" * 32, ""):
+        assert not is_image_id(text), text

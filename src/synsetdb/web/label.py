@@ -22,7 +22,7 @@ router = APIRouter()
 
 # Notices a redirect may ask /label to show, by key: the page never echoes request text.
 NOTICES = {"expired": "Your last batch expired before it was submitted; here is a new one."}
-_POSITION = re.compile(r"^[0-9]{1,6}$")
+_POSITION = re.compile(r"[0-9]{1,6}")  # fullmatch: "$" would let a trailing newline in
 _MAX_ID = 2**63 - 1  # larger ids cannot be stored, so they name no task
 _THUMB_CACHE = "private, max-age=86400, immutable"  # content-addressed: a key never changes
 
@@ -67,7 +67,7 @@ def _submit(state: WebState, task_id: int, worker_id: int, positions: Sequence[A
         raise VerifyError(f"task {task_id} is not yours", code="E_NO_TASK")
     chosen = set()
     for position in positions:
-        if not (isinstance(position, str) and _POSITION.match(position)):
+        if not (isinstance(position, str) and _POSITION.fullmatch(position)):
             raise VerifyError(
                 f"not an image of the batch: {position!r:.40}", code="E_BAD_SUBMISSION"
             )

@@ -10,12 +10,12 @@ from ..catalog import Catalog, schema
 
 __all__ = ["is_image_id", "task_candidates", "thumbnail_key"]
 
-_IMAGE_ID = re.compile(r"^[0-9a-f]{64}$")
+_IMAGE_ID = re.compile(r"[0-9a-f]{64}")
 
 
 def is_image_id(text: str) -> bool:
     """Whether ``text`` has the form of an image id (sha256, lower-case hex)."""
-    return bool(_IMAGE_ID.match(text))
+    return bool(_IMAGE_ID.fullmatch(text))  # not match(): "$" allows a trailing newline
 
 
 def thumbnail_key(catalog: Catalog, image_id: str) -> str | None:
