@@ -141,7 +141,7 @@ def _row_problems(project: Project, release: Release) -> Iterator[ReleaseProblem
         .where(r.name == release.name)
     )
     with project.catalog.engine.connect() as conn:
-        rows = set(conn.execute(query).tuples())
+        rows = {(image, wnid, split) for image, wnid, split in conn.execute(query)}
     wanted = {(it.image, it.wnid, it.split): it.name for it in release.manifest.items}
     missing = [wanted[t] for t in sorted(set(wanted) - rows)]
     extra = sorted(rows - set(wanted))
