@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
-from tests.fixtures.photos import bomb_png, encode, orientation_exif, photo
 
 from synsetdb.errors import ReleaseError
 from synsetdb.release.faces import (
@@ -24,6 +23,7 @@ from synsetdb.release.faces import (
     blur_faces,
     default_detector,
 )
+from tests.fixtures.photos import bomb_png, encode, orientation_exif, photo
 
 # Where the astronaut's face is in scikit-image's 512x512 photograph (checked by eye):
 # the box every detector must cover, and a point at its centre.

@@ -2,7 +2,16 @@
 
 from .builder import BuildResult, build_manifest
 from .checks import ReleaseProblem, VerifyReport, verify_release
+from .datasheet import write_datasheet
 from .diff import ReleaseDiff, diff_releases
+from .faces import (
+    FaceBlur,
+    FaceDetector,
+    LbpFaceDetector,
+    OpenCvHaarDetector,
+    blur_faces,
+    default_detector,
+)
 from .filters import load_synset_list
 from .handle import Release
 from .manifest import MANIFEST_FORMAT, Manifest, ReleaseClass, ReleaseItem
@@ -13,8 +22,12 @@ from .store import ReleaseInfo, create_release, list_releases, load_release
 __all__ = [
     "MANIFEST_FORMAT",
     "BuildResult",
+    "FaceBlur",
+    "FaceDetector",
     "FilterSpec",
+    "LbpFaceDetector",
     "Manifest",
+    "OpenCvHaarDetector",
     "Release",
     "ReleaseClass",
     "ReleaseDiff",
@@ -28,8 +41,10 @@ __all__ = [
     "SplitReport",
     "VerifyReport",
     "assign_splits",
+    "blur_faces",
     "build_manifest",
     "create_release",
+    "default_detector",
     "diff_releases",
     "list_releases",
     "load_release",
@@ -37,4 +52,5 @@ __all__ = [
     "load_synset_list",
     "parse_spec",
     "verify_release",
+    "write_datasheet",
 ]
