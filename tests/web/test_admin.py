@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -81,7 +82,19 @@ def test_reports_count_progress_and_score_workers_on_controls(
 
     page = signed_in("root").get("/admin").text
     assert f"<td>{real_votes}</td>" in page  # the synset's votes
-    assert "100%" in page and "0%" in page  # ann's and bob's rates
+    # Votes, control answers, sensitivity, specificity of each worker's row.
+    assert _worker_row(page, "ann")[3:7] == [str(TASK.batch_size), "2", "100%", "100%"]
+    assert _worker_row(page, "bob")[3:7] == [str(TASK.batch_size), "2", "100%", "0%"]
+
+
+def _worker_row(page: str, name: str) -> list[str]:
+    """The cells of ``name``'s row in the admin page's workers table."""
+    table = page[page.index('<table class="report" id="workers">') :]
+    for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S):
+        cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", row, flags=re.S)]
+        if cells and cells[0] == name:
+            return cells
+    raise AssertionError(f"no row for {name}")
 
 
 def test_reports_on_an_empty_catalog(project: Project) -> None:
