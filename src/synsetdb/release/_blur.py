@@ -53,8 +53,11 @@ def blur_manifest(
     *,
     detector: FaceDetector | None = None,
     engine: Engine | None = None,
-) -> tuple[Manifest, int]:
-    """The manifest with every face-bearing image replaced by its blurred copy; and how many.
+) -> tuple[Manifest, dict[str, Any]]:
+    """The manifest with every face-bearing image replaced by its blurred copy, and a summary.
+
+    The summary (for the build report) holds ``blurred``, the images whose
+    items now point at a blurred copy, and ``face_detector``, the detector's name.
 
     Raises:
         ReleaseError: from ``blur_faces`` (``E_DECODE``, ``E_MISSING_EXTRA``, …);
@@ -75,7 +78,8 @@ def blur_manifest(
                 cache.record(out, image, blur)
     items = tuple(_item(it, cache.known.get(it.image)) for it in manifest.items)
     blurred = len({it.image for it in items if it.blurred})
-    return dataclasses.replace(manifest, items=items), blurred
+    summary = {"blurred": blurred, "face_detector": detector.name}
+    return dataclasses.replace(manifest, items=items), summary
 
 
 def _read(blobs: BlobStore, todo: list[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:

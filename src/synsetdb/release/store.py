@@ -119,13 +119,14 @@ def create_release(
     if spec.filters.blur_faces:
         from ._blur import blur_manifest
 
-        manifest, report["blurred"] = blur_manifest(
+        manifest, summary = blur_manifest(
             manifest,
             project.blobs,
             project.releases_dir / ".cache",
             detector=detector,
             engine=engine,
         )
+        report.update(summary)
     release = Release(name, manifest, project.blobs)
     extras = {"parent": parent, "sources": built.sources, "licences": built.licences}
     _store(project, release, spec, report, extras)

@@ -1,0 +1,97 @@
+"""``blur_faces = true``: faces blurred into new blobs on the engine, originals kept, cached."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from synsetdb.catalog import Project
+from synsetdb.engine import LocalEngine
+from synsetdb.release import create_release, parse_spec, verify_release
+from synsetdb.release.faces import LbpFaceDetector
+from tests.fixtures.photos import encode, photo
+from tests.release.catalog_rows import ingest_photos
+
+PEOPLE, CATS = "n07942152", "n02121808"  # "people" (not under person), domestic cat
+
+SPEC = f"""
+[selection]
+wnids = ["{PEOPLE}", "{CATS}"]
+[filters]
+blur_faces = true
+"""
+
+
+class CountingDetector:
+    """The bundled LBP detector, counting the images it searches (in this process)."""
+
+    def __init__(self) -> None:
+        self.inner = LbpFaceDetector()
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return "counting-lbp"
+
+    def detect(self, image: Image.Image) -> list[tuple[int, int, int, int]]:
+        self.calls += 1
+        return self.inner.detect(image)
+
+    def __repr__(self) -> str:
+        return f"CountingDetector({self.inner!r})"
+
+
+def _photos() -> dict[str, list[bytes]]:
+    return {
+        PEOPLE: [encode(photo("astronaut"), "JPEG", quality=92)],
+        CATS: [encode(photo("chelsea"), "JPEG", quality=92), encode(photo("coffee"), "PNG")],
+    }
+
+
+def test_faces_are_blurred_into_new_blobs_and_cached(wordnet_project: Path, tmp_path: Path) -> None:
+    project = Project.open(wordnet_project)
+    photos = _photos()
+    ingest_photos(project, tmp_path / "in", photos)
+    detector = CountingDetector()
+    engine = LocalEngine(workers=0)
+    release = create_release(project, "v1", parse_spec(SPEC), engine=engine, detector=detector)
+    assert detector.calls == 3
+    (astronaut,) = [it for it in release.manifest.items if it.wnid == PEOPLE]
+    assert astronaut.blurred and astronaut.blob != astronaut.image
+    # the original is untouched and still what the catalog's image id names
+    original = project.blobs.get(astronaut.image, verify=True)
+    assert original == photos[PEOPLE][0]
+    blurred = release.read(astronaut, verify=True)
+    assert blurred != original and astronaut.format == "JPEG"
+    assert Image.open(io.BytesIO(blurred)).size == (512, 512)
+    cats = [it for it in release.manifest.items if it.wnid == CATS]
+    assert not any(it.blurred for it in cats) and all(it.blob == it.image for it in cats)
+    assert {it.format for it in cats} == {"JPEG", "PNG"}
+    assert verify_release(project, "v1").ok
+    report = (wordnet_project / "releases" / "v1" / "report.json").read_text()
+    assert '"blurred": 1' in report and '"face_detector": "counting-lbp"' in report
+    # a rebuild searches nothing again, and gives the same release
+    again = create_release(project, "v2", parse_spec(SPEC), engine=engine, detector=detector)
+    assert detector.calls == 3 and again.sha256 == release.sha256
+    # a deleted blurred blob is made again rather than trusted from the cache
+    Path(project.blobs.url, astronaut.blob[:2], astronaut.blob).unlink()
+    third = create_release(project, "v3", parse_spec(SPEC), engine=engine, detector=detector)
+    assert detector.calls == 4 and third.sha256 == release.sha256
+    assert hashlib.sha256(third.read(astronaut)).hexdigest() == astronaut.blob
+
+
+def test_blurring_runs_on_a_real_process_pool(wordnet_project: Path, tmp_path: Path) -> None:
+    project = Project.open(wordnet_project)
+    ingest_photos(project, tmp_path / "in", _photos())
+    pooled = create_release(project, "pooled", parse_spec(SPEC), engine=LocalEngine(workers=2))
+    blurred = [it for it in pooled.manifest.items if it.blurred]
+    assert [it.wnid for it in blurred] == [PEOPLE]
+    # the same bytes as blurring in this process (another detector key: no cache shared)
+    detector = CountingDetector()
+    local = create_release(
+        project, "local", parse_spec(SPEC), engine=LocalEngine(workers=0), detector=detector
+    )
+    assert detector.calls == 3 and local.sha256 == pooled.sha256
