@@ -101,7 +101,11 @@ def _add_error_pages(app: FastAPI) -> None:
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("error serving %s %s", request.method, request.url.path, exc_info=exc)
-        return _error_page(request, 500, "Something went wrong on the server.")
+        response = _error_page(request, 500, "Something went wrong on the server.")
+        # Starlette's ServerErrorMiddleware sends this page itself, outside _SecurityHeaders.
+        for name, value in (*_HEADERS, (b"cache-control", b"no-store")):
+            response.headers[name.decode()] = value.decode()
+        return response
 
     app.add_exception_handler(PageError, page_error)
     app.add_exception_handler(auth.SignInRequired, sign_in)
