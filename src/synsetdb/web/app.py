@@ -94,7 +94,9 @@ def _add_error_pages(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = int(getattr(exc, "status_code", 500))
-        return _error_page(request, status, HTTPStatus(status).phrase)
+        response = _error_page(request, status, HTTPStatus(status).phrase)
+        response.headers.update(getattr(exc, "headers", None) or {})  # a 405's Allow
+        return response
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         return _error_page(request, 400, "Bad request.")
