@@ -219,6 +219,14 @@ def test_the_default_detector_is_lbp_and_pickles() -> None:
     assert pickle.loads(pickle.dumps(detector)) == detector  # for the process pool
 
 
+@pytest.mark.parametrize("scale", [0.4, 0.7])
+def test_smaller_faces_are_found(scale: float) -> None:
+    side = round(512 * scale)
+    boxes = default_detector().detect(photo("astronaut").resize((side, side)))
+    assert len(boxes) == 1
+    assert covers(boxes[0], tuple(round(v * scale) for v in FACE))  # type: ignore[arg-type]
+
+
 def test_large_photos_are_searched_at_the_working_size() -> None:
     big = photo("astronaut").resize((1536, 1536), Image.Resampling.LANCZOS)
     boxes = LbpFaceDetector(max_side=512).detect(big)

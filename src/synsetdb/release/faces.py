@@ -112,10 +112,10 @@ def default_detector() -> FaceDetector:
 class LbpFaceDetector:
     """scikit-image's bundled multi-block LBP frontal-face cascade.
 
-    The defaults find each face of scikit-image's sample photographs (the
-    astronaut at 100%, 70% and 50% size) and nothing in the other twelve; with
-    ``min_size`` 24 and ``min_neighbours`` 4 the cascade also "finds" faces in
-    a coffee cup, a clock, the moon and a helmet's reflection.
+    The defaults find the one face among scikit-image's sample photographs
+    (the astronaut, at every size tried from 35% to 100%) and nothing in the
+    other twelve; with ``min_size`` 24 the cascade also "finds" faces in a
+    coffee cup, a clock, the moon and a reflection in the astronaut's helmet.
 
     Attributes:
         scale_factor: how much the search window grows per scale.
@@ -132,7 +132,7 @@ class LbpFaceDetector:
     scale_factor: float = 1.2
     step_ratio: float = 1.2
     min_size: int = 32
-    min_neighbours: int = 6
+    min_neighbours: int = 4
     intersection: float = 0.5
     max_side: int = 1024
 
