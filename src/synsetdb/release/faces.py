@@ -40,6 +40,7 @@ from ..ingest.renditions import to_rgb
 from ..ingest.validate import ValidationConfig
 
 __all__ = [
+    "BLUR",
     "EXPAND",
     "JPEG_QUALITY",
     "Box",
