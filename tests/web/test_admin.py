@@ -46,6 +46,7 @@ def test_the_admin_page_is_for_admins_only(
     assert 'href="/admin"' not in page
     response = ann.get("/admin")
     assert response.status_code == 403 and "for admins" in response.text
+    assert "<code>E_FORBIDDEN</code>" in response.text
     root = signed_in("root")
     assert 'href="/admin"' in root.get("/label").text
     admin = root.get("/admin")

@@ -149,6 +149,7 @@ def test_bad_submissions_are_refused_and_store_nothing(
         response = ann.post(url, data=form, follow_redirects=False)
         assert response.status_code == 400, (url, form)
         assert ("not yours" if code == "E_NO_TASK" else "batch") in response.text
+        assert f"<code>{code}</code>" in response.text
     assert ann.post("/label/abc", data=mine.form(), follow_redirects=False).status_code == 400
     assert votes(project.catalog) == []
     # Both batches are still open and can be submitted.
@@ -228,6 +229,8 @@ def test_thumbnail_lookups_that_fail_are_404(
     response = ann.get(f"/thumb/{image_id}")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
+    if case != "traversal":  # "/" in the id: no route matches, so no code of the app's
+        assert "<code>E_NOT_FOUND</code>" in response.text
 
 
 def test_an_image_id_is_64_hex_digits_and_nothing_more() -> None:

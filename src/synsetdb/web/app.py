@@ -80,7 +80,7 @@ def _add_error_pages(app: FastAPI) -> None:
 
     async def page_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageError)
-        return _error_page(request, exc.status, exc.message)
+        return _error_page(request, exc.status, exc.message, exc.code)
 
     async def sign_in(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, auth.SignInRequired)
@@ -88,7 +88,9 @@ def _add_error_pages(app: FastAPI) -> None:
         if exc.redirect:
             response = RedirectResponse("/login", status_code=303)
         else:
-            response = _error_page(request, 401, "Your session has ended; sign in again.")
+            response = _error_page(
+                request, 401, "Your session has ended; sign in again.", "E_SIGN_IN"
+            )
         auth.forget_session(response, request)
         return response
 
@@ -118,8 +120,11 @@ def _add_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(Exception, server_error)
 
 
-def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return render(request, "error.html", {"status": status, "message": message}, status)
+def _error_page(
+    request: Request, status: int, message: str, code: str | None = None
+) -> HTMLResponse:
+    context = {"status": status, "message": message, "code": code}
+    return render(request, "error.html", context, status)
 
 
 class _SecurityHeaders:
