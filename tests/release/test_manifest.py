@@ -7,10 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tests.fixtures.releases import small_release
 
 from synsetdb.errors import ReleaseError
 from synsetdb.release import Manifest, ReleaseClass, ReleaseItem
+from tests.fixtures.releases import small_release
 
 
 @pytest.fixture

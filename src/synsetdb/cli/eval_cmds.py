@@ -1,0 +1,115 @@
+"""``eval PREDICTIONS --release NAME``: ILSVRC and hierarchical scores of a prediction file."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from ._app import cli
+from ._context import AppContext
+from ._output import console, emit_json, json_option
+
+
+@cli.command("eval")
+@click.argument("predictions", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--release", "release_name", required=True, help="The release the images are from.")
+@click.option("--split", default="val", show_default=True, help="The split predicted.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "ilsvrc"]),
+    default="csv",
+    show_default=True,
+    help="csv: name then guesses (wnids or 0-based indices); ilsvrc: the devkit's "
+    "submission (1-based ids, images in name order).",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the per-class accuracy PNG (default: PREDICTIONS.per-class.png).",
+)
+@json_option
+@click.pass_obj
+def evaluate_command(
+    app: AppContext,
+    /,
+    predictions: Path,
+    release_name: str,
+    split: str,
+    fmt: str,
+    plot: Path | None,
+    as_json: bool,
+) -> None:
+    """Score PREDICTIONS against a release split: top-1/top-5 error, per class, hierarchy."""
+    from ..evaluate import HierarchyScorer, classification_report
+    from ..evaluate.plots import plot_per_class_accuracy
+    from ..evaluate.predictions import read_predictions
+    from ..release import load_release
+
+    manifest = load_release(app.project, release_name).manifest
+    items = sorted(manifest.items_in(split), key=lambda item: item.name)
+    ranked = read_predictions(
+        predictions, [item.name for item in items], manifest.class_to_idx, fmt
+    )
+    targets = [manifest.class_to_idx[item.wnid] for item in items]
+    scores = classification_report(ranked, targets, len(manifest.classes))
+    hierarchy = HierarchyScorer(manifest.taxonomy(), manifest.wnids).report(ranked, targets)
+    plot = plot or predictions.with_name(predictions.name + ".per-class.png")
+    plot_per_class_accuracy(
+        scores.per_class_accuracy,
+        [c.name for c in manifest.classes],
+        plot,
+        title=f"{release_name} / {split}: top-1 accuracy per class",
+    )
+    result = {
+        "release": release_name,
+        "sha256": manifest.sha256,
+        "split": split,
+        "images": scores.images,
+        "top1_error": scores.top1_error,
+        "top5_error": scores.top5_error,
+        "mean_per_class_accuracy": scores.mean_per_class_accuracy,
+        "per_class_accuracy": {
+            c.wnid: _number(a)
+            for c, a in zip(manifest.classes, scores.per_class_accuracy, strict=True)
+        },
+        "mistake_severity": _number(hierarchy.mistake_severity),
+        "top1_errors": hierarchy.errors,
+        "hierarchical_distance": hierarchy.hierarchical_distance,
+        "level_accuracy": hierarchy.level_accuracy,
+        "plot": str(plot),
+    }
+    if as_json:
+        emit_json(result)
+        return
+    _print(result)
+
+
+def _number(value: float) -> float | None:
+    """JSON has no NaN: a class without images scores null."""
+    return None if math.isnan(value) else value
+
+
+def _print(result: dict[str, Any]) -> None:
+    table = Table(show_header=False, box=None)
+    table.add_row("images", f"{result['images']:,} ({result['release']} / {result['split']})")
+    table.add_row("top-1 error", f"{result['top1_error']:.4f}")
+    table.add_row("top-5 error", f"{result['top5_error']:.4f}")
+    table.add_row("mean per-class accuracy", f"{result['mean_per_class_accuracy']:.4f}")
+    severity = result["mistake_severity"]
+    table.add_row(
+        "mistake severity",
+        "no top-1 errors"
+        if severity is None
+        else f"{severity:.2f} (over {result['top1_errors']:,} errors)",
+    )
+    for k, distance in result["hierarchical_distance"].items():
+        table.add_row(f"hierarchical distance @{k}", f"{distance:.2f}")
+    levels = ", ".join(f"{d}: {a:.3f}" for d, a in result["level_accuracy"].items())
+    table.add_row("accuracy by depth", levels)
+    table.add_row("per-class plot", result["plot"])
+    console().print(table)

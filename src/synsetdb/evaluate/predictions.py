@@ -1,0 +1,112 @@
+"""Reading prediction files: a CSV of ranked guesses, or an ILSVRC classification submission.
+
+- ``csv``: a header row, then one row per image: the image's name in the
+  release (its export file stem), then its guesses best first, each a wnid or
+  a 0-based class index. Images may come in any order; every image of the
+  split must be there once.
+- ``ilsvrc``: the devkit's submission format: one line per image of the
+  split, in the order of their names sorted (the order of the exported
+  ground-truth file), each line up to five 1-based class ids (ILSVRC2012_ID)
+  separated by spaces.
+
+Errors name the file and line (``E_PREDICTIONS``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import EvaluationError
+
+__all__ = ["PREDICTION_FORMATS", "read_predictions"]
+
+PREDICTION_FORMATS = ("csv", "ilsvrc")
+IntArray = NDArray[np.int64]
+
+
+def read_predictions(
+    path: Path, names: Sequence[str], class_to_idx: Mapping[str, int], fmt: str = "csv"
+) -> IntArray:
+    """Ranked class indices, one row per name of ``names`` in that order.
+
+    Rows with fewer guesses than the longest are padded with their last guess
+    (a repeated guess changes no top-k score).
+
+    Raises:
+        EvaluationError: ``E_PREDICTIONS`` for an unreadable file, a malformed
+            line, an unknown image or class, or a missing or repeated image.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise EvaluationError(f"cannot read {path}: {e}", code="E_PREDICTIONS") from e
+    if fmt == "csv":
+        rows = _csv_rows(path, text, names, class_to_idx)
+    elif fmt == "ilsvrc":
+        rows = _ilsvrc_rows(path, text, names, len(class_to_idx))
+    else:
+        raise EvaluationError(f"unknown prediction format {fmt!r}", code="E_PREDICTIONS")
+    width = max(len(r) for r in rows)
+    return np.array([r + [r[-1]] * (width - len(r)) for r in rows], dtype=np.int64)
+
+
+def _fail(path: Path, line: int, why: str) -> EvaluationError:
+    return EvaluationError(f"{path}, line {line}: {why}", code="E_PREDICTIONS")
+
+
+def _class(value: str, class_to_idx: Mapping[str, int], path: Path, line: int) -> int:
+    value = value.strip()
+    if value in class_to_idx:
+        return class_to_idx[value]
+    if value.isdigit() and int(value) < len(class_to_idx):
+        return int(value)
+    raise _fail(path, line, f"{value!r} is neither a class of the release nor a class index")
+
+
+def _csv_rows(
+    path: Path, text: str, names: Sequence[str], class_to_idx: Mapping[str, int]
+) -> list[list[int]]:
+    wanted = {name: i for i, name in enumerate(names)}
+    rows: list[list[int] | None] = [None] * len(names)
+    for line, row in enumerate(csv.reader(text.splitlines()), start=1):
+        if line == 1 or not row:  # the header, blank lines
+            continue
+        name, guesses = row[0].strip(), [g for g in row[1:] if g.strip()]
+        if name not in wanted:
+            raise _fail(path, line, f"no image named {name!r} in this split")
+        if not guesses:
+            raise _fail(path, line, "no guesses")
+        if rows[wanted[name]] is not None:
+            raise _fail(path, line, f"image {name!r} appears twice")
+        rows[wanted[name]] = [_class(g, class_to_idx, path, line) for g in guesses]
+    return _complete(path, rows, names)
+
+
+def _ilsvrc_rows(path: Path, text: str, names: Sequence[str], n_classes: int) -> list[list[int]]:
+    lines = [t for t in text.splitlines() if t.strip()]
+    if len(lines) != len(names):
+        raise EvaluationError(
+            f"{path}: {len(lines)} lines for {len(names)} images", code="E_PREDICTIONS"
+        )
+    rows = []
+    for line, entry in enumerate(lines, start=1):
+        fields = entry.split()
+        if not all(f.isdigit() and 1 <= int(f) <= n_classes for f in fields):
+            raise _fail(path, line, f"need class ids from 1 to {n_classes}, got {entry!r}")
+        rows.append([int(f) - 1 for f in fields])
+    return rows
+
+
+def _complete(path: Path, rows: list[list[int] | None], names: Sequence[str]) -> list[list[int]]:
+    missing = [names[i] for i, r in enumerate(rows) if r is None]
+    if missing:
+        raise EvaluationError(
+            f"{path}: no predictions for {len(missing)} image(s), e.g. {missing[0]}",
+            code="E_PREDICTIONS",
+        )
+    return [r for r in rows if r is not None]
