@@ -19,7 +19,6 @@ imports torch when called::
 from __future__ import annotations
 
 import io
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,14 +85,15 @@ def decode_image(data: bytes, *, min_side: int | None = None, fast: bool = False
 def draft_size(size: tuple[int, int], min_side: int) -> tuple[int, int] | None:
     """The size to ask ``Image.draft`` for, or None when no reduction can help.
 
-    It is the image's size with its shorter side scaled to ``min_side``; draft
-    picks the largest DCT scale whose result is at least that in both sides.
+    It is the image's size with its shorter side scaled to ``min_side`` (the
+    longer side rounded down: only the shorter side is a bound); draft picks
+    the largest DCT scale that keeps the result at least that large.
     """
     width, height = size
     short = min(width, height)
     if short < 2 * min_side:  # even 1/2 would go below min_side
         return None
-    return (math.ceil(width * min_side / short), math.ceil(height * min_side / short))
+    return (max(1, width * min_side // short), max(1, height * min_side // short))
 
 
 def _draft(image: ImageFile.ImageFile, min_side: int | None, fast: bool) -> None:
@@ -153,16 +153,24 @@ def resize_center_crop(
 ) -> Image.Image:
     """Scale the shorter side to ``resize`` (default ``size``), then crop the centre ``size``².
 
-    The same picture as torchvision's ``Resize(resize)`` then ``CenterCrop(size)``
-    (antialiased, up to sub-pixel placement), in one ``Image.resize`` over only
-    the source pixels the crop keeps.
+    The same pixels as torchvision's ``Resize(resize)`` then ``CenterCrop(size)``
+    on a PIL image (the same integer sizes and offsets), in one antialiased
+    ``Image.resize`` over only the source pixels the crop keeps.
+
+    Raises:
+        ValueError: when ``resize`` is smaller than ``size``.
     """
     side = resize or size
+    if side < size:
+        raise ValueError(f"resize ({side}) must be at least the crop size ({size})")
     width, height = image.size
-    scale = side / min(width, height)
-    crop = size / scale  # the crop's side in source pixels
-    left, top = (width - crop) / 2, (height - crop) / 2
-    return image.resize((size, size), resample, box=(left, top, left + crop, top + crop))
+    short, long_ = sorted((width, height))
+    new_long = int(side * long_ / short)
+    new_w, new_h = (side, new_long) if width <= height else (new_long, side)
+    left, top = round((new_w - size) / 2), round((new_h - size) / 2)
+    sx, sy = width / new_w, height / new_h  # source pixels per resized pixel
+    box = (left * sx, top * sy, (left + size) * sx, (top + size) * sy)
+    return image.resize((size, size), resample, box=box)
 
 
 @dataclass(frozen=True, slots=True)
