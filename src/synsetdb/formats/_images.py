@@ -11,7 +11,7 @@ pool; this module holds the picklable pieces.
 from __future__ import annotations
 
 import io
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -114,21 +114,38 @@ def render(blobs: BlobStore, rendering: Rendering, item: ReleaseItem) -> Rendere
 
 
 def render_stream(
-    release: Release, items: Iterable[ReleaseItem], rendering: Rendering, workers: int | None
+    release: Release, items: Sequence[ReleaseItem], rendering: Rendering, workers: int | None
 ) -> Generator[tuple[ReleaseItem, Rendered], None, None]:
-    """Every item's output bytes, in input order; decoding runs on ``workers`` processes.
+    """Every item's output bytes, in input order.
 
-    With nothing to decode (every blob kept as stored), no pool is started.
+    Items that must be decoded go to ``workers`` processes (the engine keeps a
+    bounded window of them in flight, ahead of this loop); the others are read
+    here, so a blob that goes out as stored never crosses a pipe. With nothing
+    to decode, no pool is started.
     """
-    items = list(items) if not isinstance(items, list) else items
+    work = (item for item in items if rendering.needs_work(item))
     busy = any(rendering.needs_work(item) for item in items)
     engine = LocalEngine(workers if busy else 0, chunk_size=4)
-    fn = partial(render, release.blobs, rendering)
-    for item, result in engine.imap(fn, items):
-        if result is None:
-            data = read_blob(release, item, verify=rendering.verify)
-            result = Rendered(data, item.format.upper())
-        yield item, result
+    done = engine.imap(partial(_render_work, release.blobs, rendering), work)
+    try:
+        for item in items:
+            if rendering.needs_work(item):
+                _, rendered = next(done)
+            else:
+                rendered = Rendered(
+                    read_blob(release, item, verify=rendering.verify), item.format.upper()
+                )
+            yield item, rendered
+    finally:
+        close = getattr(done, "close", None)
+        if close is not None:
+            close()  # stop the pool now when the caller stops early
+
+
+def _render_work(blobs: BlobStore, rendering: Rendering, item: ReleaseItem) -> Rendered:
+    rendered = render(blobs, rendering, item)
+    assert rendered is not None  # only items that need work are sent
+    return rendered
 
 
 def output_size(size: tuple[int, int], side: int | None) -> tuple[int, int]:
