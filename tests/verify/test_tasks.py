@@ -129,6 +129,31 @@ def test_submission_records_one_vote_per_item_once(catalog: Catalog) -> None:
     assert sum(is_control for *_, is_control in votes) == 2
 
 
+def _duplicate_task(catalog: Catalog, task_id: int) -> int:
+    """A second open task with the same items, as two racing app processes could make."""
+    t, ti = schema.task, schema.task_item
+    with catalog.engine.begin() as conn:
+        row = conn.execute(select(t).where(t.c.id == task_id)).mappings().one()
+        copy = {k: v for k, v in row.items() if k != "id"}
+        new_id = int(conn.execute(t.insert().values(**copy)).inserted_primary_key[0])
+        items = conn.execute(select(ti).where(ti.c.task_id == task_id)).mappings().all()
+        conn.execute(ti.insert(), [{**item, "task_id": new_id} for item in items])
+    return new_id
+
+
+def test_overlapping_batches_never_count_a_worker_twice(catalog: Catalog) -> None:
+    ann = add_worker(catalog, "ann", "password-1")
+    task = next_task(catalog, ann.id, CONFIG)
+    assert task is not None
+    twin = _duplicate_task(catalog, task.id)
+    everything = {item.candidate_id for item in task.items}
+    assert submit(catalog, task.id, ann.id, everything, CONFIG).votes == 8
+    assert submit(catalog, twin, ann.id, set(), CONFIG).votes == 2  # only its two controls
+    votes = _votes(catalog)
+    real = [(candidate, answer) for candidate, _, answer, is_control in votes if not is_control]
+    assert len(real) == 6 and all(answer == 1 for _, answer in real)
+
+
 def test_expired_tasks_return_their_candidates(catalog: Catalog) -> None:
     ann = add_worker(catalog, "ann", "password-1")
     start = datetime.now(UTC)

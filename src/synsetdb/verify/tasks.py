@@ -188,6 +188,10 @@ def submit(
         ).rowcount
         if moved == 0:
             return Submission(task_id, 0, repeated=True)
+        # A worker votes once per candidate: should two of its batches overlap
+        # (two app processes racing in next_task), the second's answers on the
+        # shared candidates are dropped rather than counted twice.
+        already = _voted_on(conn, worker_id, [i.candidate_id for i in items if not i.is_control])
         votes = [
             {
                 "candidate_id": i.candidate_id,
@@ -198,10 +202,23 @@ def submit(
                 "created_at": now,
             }
             for i in items
+            if i.is_control or i.candidate_id not in already
         ]
-        conn.execute(insert(schema.vote), votes)
+        if votes:
+            conn.execute(insert(schema.vote), votes)
     refresh_decisions(catalog, int(row.synset_id), config.consensus)
     return Submission(task_id, len(votes), repeated=False)
+
+
+def _voted_on(conn: Connection, worker_id: int, candidates: list[int]) -> set[int]:
+    """Which of ``candidates`` the worker already has a (non-control) vote on."""
+    v = schema.vote
+    rows = conn.execute(
+        select(v.c.candidate_id).where(
+            v.c.worker_id == worker_id, v.c.candidate_id.in_(candidates), ~v.c.is_control
+        )
+    )
+    return {int(r.candidate_id) for r in rows}
 
 
 def expire_tasks(catalog: Catalog, now: datetime | None = None) -> int:
