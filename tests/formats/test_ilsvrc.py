@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from synsetdb.formats._devkit import describe, meta_mat_bytes
 from synsetdb.hierarchy import Taxonomy
 from synsetdb.ingest.sources.devkit import (
     parse_prediction,
@@ -198,3 +200,10 @@ def test_the_process_pool_gives_the_same_files(
         export(release, "ilsvrc", out=tmp_path / "b", resize_side=64, workers=workers).out
     )
     assert (inline / "SHA256SUMS").read_text() == (pooled / "SHA256SUMS").read_text()
+
+
+def test_meta_mat_bytes_do_not_depend_on_the_time(release: Release) -> None:
+    texts = describe(release.manifest, None)
+    first = meta_mat_bytes(release.manifest, texts, release.manifest.items)
+    time.sleep(1.1)  # scipy's own header holds the time to the second
+    assert meta_mat_bytes(release.manifest, texts, release.manifest.items) == first

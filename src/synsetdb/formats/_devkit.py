@@ -35,6 +35,7 @@ __all__ = [
     "synset_mapping_bytes",
 ]
 
+_MAT_HEADER = b"MATLAB 5.0 MAT-file, written by synsetdb".ljust(116)
 _FIELDS = (
     "ILSVRC2012_ID",
     "WNID",
@@ -120,7 +121,9 @@ def meta_mat_bytes(
         )
     out = io.BytesIO()
     scipy.io.savemat(out, {"synsets": array}, format="5")
-    return out.getvalue()
+    # The 116-byte text header holds scipy's "Created on: <time>"; a fixed one makes
+    # the same release give the same bytes (checksums, resuming).
+    return _MAT_HEADER + out.getvalue()[len(_MAT_HEADER) :]
 
 
 def _children(

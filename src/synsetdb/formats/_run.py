@@ -23,6 +23,7 @@ from .base import ExportOptions, ExportReport, ProgressFn, Provenance
 __all__ = [
     "Job",
     "Run",
+    "WriteFn",
     "cut",
     "deterministic_order",
     "digest",
@@ -35,7 +36,6 @@ __all__ = [
 ]
 
 _SAMPLE = 64  # items rendered to estimate a split's bytes
-WriteFn = Callable[["Job", Iterator[tuple[ReleaseItem, Rendered]]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,10 @@ class Job:
 
     rel: str
     items: tuple[ReleaseItem, ...]
+
+
+# Writes one job's file from its (item, rendered image) stream, through ExportDir.create*.
+WriteFn = Callable[[Job, Iterator[tuple[ReleaseItem, Rendered]]], None]
 
 
 def select_items(release: Release, options: ExportOptions) -> dict[str, list[ReleaseItem]]:

@@ -17,7 +17,6 @@ import json
 import tarfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from ..errors import FormatError
 from ..release import Manifest, Release, ReleaseItem
@@ -26,6 +25,7 @@ from ._names import sample_key
 from ._run import (
     Job,
     Run,
+    WriteFn,
     cut,
     deterministic_order,
     identity,
@@ -120,7 +120,7 @@ class _SampleWriter:
         self._paths = {c.wnid: class_path(manifest.hierarchy, c.wnid) for c in manifest.classes}
         self._provenance = provenance or {}
 
-    def shard_writer(self, run: Run) -> Any:
+    def shard_writer(self, run: Run) -> WriteFn:
         def write(job: Job, stream: Iterator[tuple[ReleaseItem, Rendered]]) -> None:
             with (
                 run.outdir.create(job.rel) as out,
