@@ -22,13 +22,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from .._version import __version__
 from ..catalog import Catalog
 from ..errors import ReleaseError, SynsetdbError
 from ..hierarchy import Taxonomy, named_set
-from ._reads import Box, Candidate, catalog_state, fetch_boxes, fetch_candidates
+from ._reads import Box, Candidate, catalog_state, fetch_boxes, fetch_candidates, synset_ids_of
 from .filters import apply_synset_filters
 from .manifest import Manifest, ReleaseClass, ReleaseItem
 from .spec import ReleaseSpec
@@ -36,6 +37,8 @@ from .splits import TRAIN, SplitEntry, assign_splits, split_key
 
 __all__ = ["BuildResult", "build_manifest", "induced_hierarchy", "item_names", "resolve_selection"]
 
+_IMAGE = attrgetter("image")
+_ITEM_ORDER = attrgetter("split", "wnid", "name")
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_STEM = 200
 
@@ -75,20 +78,22 @@ def build_manifest(
             ``E_EMPTY_RELEASE`` when nothing is left to release.
     """
     selected, explicit = resolve_selection(spec, taxonomy)
-    ids = catalog.synset_ids()
-    wanted = {ids[w]: w for w in selected if w in ids}
     meta = {
         "taxonomy": catalog.taxonomy_name(),
         "taxonomy_fingerprint": catalog.taxonomy_fingerprint(),
     }
     sel = spec.selection
     with catalog.engine.connect() as conn:  # one read transaction: a consistent snapshot
+        ids = synset_ids_of(conn, selected)
+        wanted = {synset_id: wnid for wnid, synset_id in ids.items()}
         rows = fetch_candidates(conn, list(wanted), sel.statuses, sel.official_only)
         boxes = fetch_boxes(conn, list(wanted))
         state = catalog_state(conn, meta)
     by_class: dict[str, list[Candidate]] = {}
-    for row in sorted(rows):
+    for row in rows:
         by_class.setdefault(wanted[row.synset_id], []).append(row)
+    for class_rows in by_class.values():  # the database's order is no order: sort
+        class_rows.sort(key=_IMAGE)
     counts = {w: len(r) for w, r in by_class.items()}
     kept, outcomes = apply_synset_filters(selected, counts, spec.filters, taxonomy)
     dropped = {
@@ -200,7 +205,7 @@ def _cap(
         rows = by_class[wnid]
         if len(rows) > limit:
             ranked = sorted(rows, key=lambda r: _cap_rank(r, wnid, spec.seed, keep_official))
-            by_class[wnid] = sorted(ranked[:limit])
+            by_class[wnid] = sorted(ranked[:limit], key=_IMAGE)
             removed[wnid] = len(rows) - limit
     return {"classes": len(removed), "images_removed": sum(removed.values()), "by_class": removed}
 
@@ -239,7 +244,7 @@ def _manifest(
         )
         for (w, r), split, name in zip(flat, splits, names, strict=True)
     ]
-    items.sort(key=lambda it: (it.split, it.wnid, it.name))
+    items.sort(key=_ITEM_ORDER)
     return Manifest(
         classes=tuple(ReleaseClass(i, w, taxonomy.get(w).name) for i, w in enumerate(classes)),
         hierarchy=induced_hierarchy(taxonomy, classes),
@@ -252,11 +257,19 @@ def _manifest(
 
 
 def induced_hierarchy(taxonomy: Taxonomy, wnids: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """Each class and every ancestor of it, mapped to its parents (sorted; roots to ``()``)."""
-    nodes: set[str] = set()
-    for wnid in wnids:
-        nodes.update(taxonomy.ancestors(wnid, include_self=True))
-    return {w: tuple(sorted(taxonomy.parents(w))) for w in sorted(nodes)}
+    """Each class and every ancestor of it, mapped to its parents (sorted; roots to ``()``).
+
+    Walks up through ``parents`` only, so it costs the size of the answer, not
+    of the taxonomy (``Taxonomy.ancestors`` first builds a whole-DAG closure).
+    """
+    found: dict[str, tuple[str, ...]] = {}
+    todo = list(wnids)
+    while todo:
+        wnid = todo.pop()
+        if wnid not in found:
+            found[wnid] = tuple(sorted(taxonomy.parents(wnid)))
+            todo.extend(found[wnid])
+    return dict(sorted(found.items()))
 
 
 def item_names(items: Sequence[tuple[str, str, str | None]]) -> list[str]:

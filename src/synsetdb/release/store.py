@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from ..catalog import Project, schema
 from ..catalog._bulk import bulk_insert
 from ..errors import ReleaseError
+from ._reads import synset_ids_of
 from .builder import build_manifest
 from .handle import Release
 from .manifest import Manifest
@@ -211,7 +212,6 @@ def _commit(
     final: Path,
 ) -> None:
     catalog = project.catalog
-    ids = catalog.synset_ids()
     parent_row = _release_row(project, parent.name) if parent is not None else None
     renamed = False
     try:
@@ -227,6 +227,7 @@ def _commit(
                 )
                 .returning(schema.release.c.id)
             ).scalar_one()
+            ids = synset_ids_of(conn, release.manifest.wnids)
             rows = {(it.image, ids[it.wnid]): it.split for it in release.manifest.items}
             bulk_insert(
                 conn,
