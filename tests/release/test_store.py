@@ -65,6 +65,10 @@ def test_create_load_and_list(wordnet_project: Path) -> None:
     report = json.loads((folder / "report.json").read_text())
     assert report["items"] == 30 and report["classes"] == 3
     assert sorted(p.name for p in (wordnet_project / "releases").iterdir()) == ["fish-v1"]
+    # the datasheet, written with the build report and the catalog's source and licence counts
+    sheet = (folder / "datasheet.md").read_text(encoding="utf-8")
+    assert release.sha256 in sheet and (folder / "datasheet.html").is_file()
+    assert "| test-rows | 30 |" in sheet and "| CC-BY | 30 |" in sheet
     loaded = load_release(Project.open(wordnet_project), "fish-v1")
     assert loaded.manifest == release.manifest and loaded.name == "fish-v1"
     assert loaded.sha256 == release.sha256
@@ -89,6 +93,8 @@ def test_the_same_spec_gives_the_same_hash_and_a_parent_is_recorded(
     assert first.sha256 == second.sha256  # creating a release does not change what a build reads
     child = create_release(project, "c", parse_spec(f'parent = "a"\n{SPEC}'))
     assert child.manifest.parent == first.sha256 and child.sha256 != first.sha256
+    sheet = (wordnet_project / "releases" / "c" / "datasheet.md").read_text(encoding="utf-8")
+    assert first.sha256 in sheet  # the datasheet compares the child with its parent
     assert {i.name: i.parent for i in list_releases(project)} == {"a": None, "b": None, "c": "a"}
     with pytest.raises(ReleaseError) as caught:
         create_release(project, "d", parse_spec(f'parent = "zzz"\n{SPEC}', source="s.toml"))
@@ -216,3 +222,38 @@ def test_verify_finds_missing_and_corrupt_blobs_and_changed_rows(
         "E_BLOB_CORRUPT": 1,
         "E_ITEMS_MISMATCH": 1,
     }
+
+
+@pytest.mark.postgres
+def test_a_release_on_postgresql_with_a_custom_taxonomy(tmp_path: Path, postgres_url: str) -> None:
+    taxonomy = tmp_path / "shells.yaml"
+    taxonomy.write_text(
+        "name: shells\nsynsets:\n"
+        "  - {id: c00000001, lemmas: [shell], gloss: a hard outer covering}\n"
+        "  - {id: c00000002, lemmas: [sea glass], gloss: frosted glass, parents: [c00000001]}\n"
+        "  - {id: c00000003, lemmas: [cowrie], gloss: a glossy shell, parents: [c00000001]}\n"
+    )
+    project = Project.init(tmp_path / "p", catalog_url=postgres_url, taxonomy=str(taxonomy))
+    hashes = iter(random_hashes(20, seed=8))
+    add_rows(
+        project.catalog,
+        [Row(f"{w}-{i}", w, next(hashes)) for w in ("c00000002", "c00000003") for i in range(6)],
+    )
+    spec = parse_spec('[selection]\nsubtrees = ["c00000001"]\n[splits]\nval = 0.5\n')
+    release = create_release(project, "shells-v1", spec)
+    assert release.manifest.wnids == ["c00000002", "c00000003"]
+    assert release.manifest.hierarchy == {
+        "c00000001": (),
+        "c00000002": ("c00000001",),
+        "c00000003": ("c00000001",),
+    }
+    assert sum(it.split == "val" for it in release.manifest.items) == 6
+    assert _rows_in_catalog(project) == (1, 12)
+    assert load_release(project, "shells-v1").sha256 == release.sha256
+    with pytest.raises(ReleaseError) as caught:
+        create_release(project, "shells-v1", spec)
+    assert caught.value.code == "E_RELEASE_EXISTS"
+    report = verify_release(project, "shells-v1")
+    assert {p.code for p in report.problems} == {"E_BLOB_MISSING"}  # rows only: no blobs here
+    assert create_release(project, "shells-v2", spec).sha256 == release.sha256
+    project.close()
