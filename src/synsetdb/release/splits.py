@@ -27,7 +27,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .spec import SplitConfig
 
@@ -37,9 +37,8 @@ TRAIN = "train"
 _EXAMPLES = 20  # across-split official groups listed in a report
 
 
-@dataclass(frozen=True, slots=True)
-class SplitEntry:
-    """One item to split.
+class SplitEntry(NamedTuple):
+    """One item to split (a named tuple: a build makes one per item, 100,000s of them).
 
     Attributes:
         image: the image's sha256.
@@ -190,8 +189,10 @@ def _near_duplicates(hashes: Mapping[str, int], radius: int) -> list[tuple[str, 
     from ..ingest.dups import duplicate_groups
 
     ids = list(hashes)
-    signed = [h - (1 << 64) if h >= 1 << 63 else h for h in hashes.values()]
-    values = np.array(signed, dtype=np.int64)
+    try:  # the catalog's hashes are signed BIGINTs already
+        values = np.fromiter(hashes.values(), dtype=np.int64, count=len(hashes))
+    except OverflowError:  # some given unsigned
+        values = np.array([h - (1 << 64) if h >= 1 << 63 else h for h in hashes.values()])
     return [g.ids for g in duplicate_groups(ids, values, radius, max_bucket=None)]
 
 
