@@ -35,6 +35,7 @@ __all__ = [
 
 _RESAMPLE = Image.Resampling.BICUBIC
 _REDUCING_GAP = 2.0
+_POOL_MIN = 16  # images to decode before a process pool is worth starting
 _EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
@@ -121,11 +122,11 @@ def render_stream(
     Items that must be decoded go to ``workers`` processes (the engine keeps a
     bounded window of them in flight, ahead of this loop); the others are read
     here, so a blob that goes out as stored never crosses a pipe. With nothing
-    to decode, no pool is started.
+    to decode, or too little to pay for starting one (~0.1 s), no pool is started.
     """
     work = (item for item in items if rendering.needs_work(item))
-    busy = any(rendering.needs_work(item) for item in items)
-    engine = LocalEngine(workers if busy else 0, chunk_size=4)
+    busy = sum(1 for item in items if rendering.needs_work(item))
+    engine = LocalEngine(workers if busy >= _POOL_MIN else 0, chunk_size=4)
     done = engine.imap(partial(_render_work, release.blobs, rendering), work)
     try:
         for item in items:
