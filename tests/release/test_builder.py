@@ -191,6 +191,7 @@ def test_item_names_are_unique_and_order_free() -> None:
         ("n1", sha[4], "../.."),
         ("n2", sha[5], "bad\nname.jpg"),
         ("n3", sha[1], "img.png"),
+        ("n3", sha[0], "dir\\.hidden.JPEG"),
     ]
     names = item_names(items)
     assert len(set(names)) == len(names)
@@ -199,4 +200,5 @@ def test_item_names_are_unique_and_order_free() -> None:
     assert names[6] == f"img_n3_{sha[1][:12]}"  # same stem, same image, another class
     assert names[3] == f"n1_{sha[3][:12]}" and names[4] == f"n1_{sha[4][:12]}"
     assert names[5] == f"n2_{sha[5][:12]}"
+    assert names[7] == "hidden"  # no leading dot: an export's folder would hide it
     assert item_names(items[::-1]) == names[::-1]

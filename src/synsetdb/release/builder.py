@@ -18,7 +18,6 @@ Nothing here writes: ``store.create_release`` stores what this returns.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +38,6 @@ __all__ = ["BuildResult", "build_manifest", "induced_hierarchy", "item_names", "
 
 _IMAGE = attrgetter("image")
 _ITEM_ORDER = attrgetter("split", "wnid", "name")
-_BAD_NAME = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_STEM = 200
 
 
@@ -303,10 +301,10 @@ def _stem(file_name: str | None) -> str | None:
     """A file name's stem (``a/b/n0144_1.JPEG`` -> ``n0144_1``), or None when unusable."""
     if not file_name:
         return None
-    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
-    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
-    stem = stem.strip()
-    if not stem or stem in (".", "..") or len(stem) > _MAX_STEM or _BAD_NAME.search(stem):
+    base = file_name.rpartition("/")[2].rpartition("\\")[2]
+    # no leading dot: exporters' folders would hide the file (".hidden" -> "hidden")
+    stem = (base.rpartition(".")[0] or base).strip().lstrip(".")
+    if not stem or len(stem) > _MAX_STEM or not stem.isprintable():
         return None
     return stem
 
