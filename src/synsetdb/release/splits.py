@@ -137,9 +137,11 @@ def assign_splits(
             if len(examples) < _EXAMPLES:
                 examples.append(
                     tuple(
-                        (entries[i].image, entries[i].wnid, str(fixed[i]))
-                        for i in group
-                        if fixed[i] is not None
+                        sorted(
+                            (entries[i].image, entries[i].wnid, str(fixed[i]))
+                            for i in group
+                            if fixed[i] is not None
+                        )
                     )
                 )
         elif len({naive[i] for i in group}) > 1:
