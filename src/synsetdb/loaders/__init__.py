@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         decode_image,
         load_image,
         resize_center_crop,
+        resize_center_crop_tensor,
         to_tensor_uint8,
     )
     from .errors import (
@@ -60,6 +61,7 @@ __all__ = [
     "load_image",
     "read_synset_mapping",
     "resize_center_crop",
+    "resize_center_crop_tensor",
     "to_tensor_uint8",
 ]
 
@@ -80,6 +82,7 @@ _MODULES = {
             "decode_image",
             "load_image",
             "resize_center_crop",
+            "resize_center_crop_tensor",
             "to_tensor_uint8",
         ),
         "decode",

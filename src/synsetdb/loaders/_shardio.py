@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ._tar import TarFormatError, tar_members
 from .errors import (
     SampleClassError,
     SampleNoClassError,
@@ -40,6 +40,7 @@ __all__ = [
 INDEX_FILE = "index.json"
 INDEX_FORMAT = "synsetdb-webdataset/1"
 # Image members in the order a sample's image is looked for.
+_BUFFER = 1 << 20  # bytes read from a shard at a time
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp", "ppm", "bmp", "tif", "tiff", "gif")
 
 
@@ -151,7 +152,7 @@ class _HashingReader:
 
 
 def iter_shard(shard: ShardInfo, classes: int, *, verify: bool = False) -> Iterator[RawSample]:
-    """The samples of one shard, in order, streaming (one member in memory at a time).
+    """The samples of one shard, in order, streaming (one sample in memory at a time).
 
     Checks each sample (an image member, a valid ``cls``), the sample count
     against the index and, with ``verify``, the shard's sha256 (checked when
@@ -162,18 +163,17 @@ def iter_shard(shard: ShardInfo, classes: int, *, verify: bool = False) -> Itera
         SampleNoClassError, SampleClassError.
     """
     try:
-        f = shard.path.open("rb")
+        f = shard.path.open("rb", buffering=_BUFFER)
     except FileNotFoundError:
         raise ShardMissingError(f"shard {shard.path} is missing") from None
     with f:
         reader = _HashingReader(f)
         count = 0
         try:
-            with tarfile.open(fileobj=reader if verify else f, mode="r|") as tar:  # type: ignore[call-overload]
-                for sample in _grouped(tar, shard, classes):
-                    count += 1
-                    yield sample
-        except (tarfile.TarError, EOFError, OSError) as e:
+            for sample in _grouped(tar_members(reader if verify else f), shard, classes):
+                count += 1
+                yield sample
+        except (TarFormatError, OSError) as e:
             raise ShardCorruptError(f"shard {shard.path} cannot be read: {e}") from e
         if count != shard.samples:
             raise ShardCorruptError(
@@ -183,24 +183,23 @@ def iter_shard(shard: ShardInfo, classes: int, *, verify: bool = False) -> Itera
             raise ShardCorruptError(f"shard {shard.path} has sha256 {digest}, not {shard.sha256}")
 
 
-def _grouped(tar: tarfile.TarFile, shard: ShardInfo, classes: int) -> Iterator[RawSample]:
+def _grouped(
+    members: Iterator[tuple[str, bytes]], shard: ShardInfo, classes: int
+) -> Iterator[RawSample]:
+    """Adjacent members with the same key (the name up to the first dot of its base name)."""
     key: str | None = None
-    members: dict[str, bytes] = {}
-    for member in tar:
-        if not member.isfile():
-            continue
-        folder, _, base = member.name.rpartition("/")
+    found: dict[str, bytes] = {}
+    for name, data in members:
+        folder, _, base = name.rpartition("/")
         stem, _, ext = base.partition(".")
-        name = f"{folder}/{stem}" if folder else stem
-        if name != key:
+        this = f"{folder}/{stem}" if folder else stem
+        if this != key:
             if key is not None:
-                yield _sample(key, members, shard, classes)
-            key, members = name, {}
-        data = tar.extractfile(member)
-        assert data is not None  # a regular file always has data
-        members[ext.lower()] = data.read()
+                yield _sample(key, found, shard, classes)
+            key, found = this, {}
+        found[ext.lower()] = data
     if key is not None:
-        yield _sample(key, members, shard, classes)
+        yield _sample(key, found, shard, classes)
 
 
 def _sample(key: str, members: dict[str, bytes], shard: ShardInfo, classes: int) -> RawSample:
