@@ -289,6 +289,12 @@ def format_table(rows: list[Row]) -> str:
     return text_table(cells)
 
 
+def per_round(runs: dict[str, list[dict[str, Any]]], ours: str, ref: str) -> list[float]:
+    """``ours / ref`` throughput in each round: less exposed to load that comes and goes."""
+    pairs = zip(runs[ours], runs[ref], strict=True)
+    return [a["items_per_s"] / b["items_per_s"] for a, b in pairs]
+
+
 def notes(r: dict[str, Any], quick: bool) -> list[str]:
     """What the table's numbers mean."""
     t, img = r["tuning"], r["images"]
@@ -301,6 +307,11 @@ def notes(r: dict[str, Any], quick: bool) -> list[str]:
         f" buffer {t['buffer']}, (b) shuffle=True. (c): a pool of {t['processes']} processes.",
         f"load average (1 min) at the start and end: {r['load_average']['start'][0]:.2f},"
         f" {r['load_average']['end'][0]:.2f} (other work on the machine shares its cores).",
+        "the same ratios within each round (sides measured back to back): (a)/(b) "
+        + ", ".join(f"{x:.2f}x" for x in per_round(r["runs"], "shards", "folder"))
+        + "; (a)/(c) "
+        + ", ".join(f"{x:.2f}x" for x in per_round(r["runs"], "shards", "limit"))
+        + ".",
     ]
     if quick:
         out.append("--quick: the speed goals are reported but not enforced.")
