@@ -194,7 +194,7 @@ def _rate(r: dict[str, Any]) -> str:
 
 def _cpu(r: dict[str, Any]) -> float:
     """CPU seconds per sample of the run's processes (the measuring one and its children)."""
-    return float(r["self_cpu_s"] + r["children_cpu_s"]) / r["items"]
+    return float(r["self_cpu_s"] + r["children_cpu_s"]) / int(r["items"])
 
 
 def _cpu_ms(r: dict[str, Any]) -> str:

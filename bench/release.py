@@ -49,7 +49,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from _measure import log, print_table_and_notes, text_table, verdict
 from taxonomy import machine
@@ -94,7 +94,8 @@ def _rows(wnids: list[str], per_class: int, seed: int = 2012) -> list[dict[str, 
             )
     for row in rng.sample(rows, len(rows) // 100):  # near duplicates of random other images
         other = rng.choice(rows)
-        flipped = (other["phash"] + (1 << 63)) ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64))
+        phash = cast(int, other["phash"])
+        flipped = (phash + (1 << 63)) ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64))
         row["phash"] = flipped - (1 << 63)
     return rows
 

@@ -1,6 +1,14 @@
 """The ``synsetdb`` command: thin handlers over the public API."""
 
-from . import eval_cmds, export_cmds, ingest_cmds, project_cmds, release_cmds, taxonomy_cmds, verify_cmds  # noqa: F401  (importing registers the commands)
+from . import (  # noqa: F401  (importing registers the commands)
+    eval_cmds,
+    export_cmds,
+    ingest_cmds,
+    project_cmds,
+    release_cmds,
+    taxonomy_cmds,
+    verify_cmds,
+)
 from ._app import cli, main
 
 __all__ = ["cli", "main"]
