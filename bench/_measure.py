@@ -1,4 +1,4 @@
-"""Stdlib-only helpers shared by the taxonomy benchmark and its two worker processes.
+"""Stdlib-only helpers shared by the benchmarks and their worker processes.
 
 The nltk worker runs in a throwaway virtualenv without synsetdb or numpy, so
 nothing here may import either.
@@ -13,6 +13,7 @@ import resource
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,52 @@ def print_table_and_notes(table: str, notes: Sequence[str]) -> None:
     for note in notes:
         print(textwrap.fill(note, 100, initial_indent="- ", subsequent_indent="  "))
     print()
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of a ratio benchmark's results table (``key`` names it in the JSON summary)."""
+
+    key: str
+    measure: str
+    ours: str
+    reference: str
+    ratio: float | None
+    goal: str
+    passed: bool | None  # None: reported for information, no goal
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """A fixed-width table: measure, synsetdb, reference, ratio, goal, result."""
+    header = ("measure", "synsetdb", "reference", "ratio", "goal", "result")
+    cells = [header] + [
+        (
+            row.measure,
+            row.ours or "-",
+            row.reference or "-",
+            "-" if row.ratio is None else f"{row.ratio:.2f}x",
+            row.goal or "-",
+            verdict(row.passed),
+        )
+        for row in rows
+    ]
+    return text_table(cells)
+
+
+def check_notes(checks: dict[str, list[str]]) -> list[str]:
+    """The first few correctness problems of each side, as notes."""
+    return [f"check {side}: {p}" for side, problems in checks.items() for p in problems[:5]]
+
+
+def summary(bench: str, r: dict[str, Any], rows: Sequence[Row], quick: bool) -> dict[str, Any]:
+    """The machine-readable result (the last line of output) of a ratio benchmark."""
+    goals = {row.key: asdict(row) for row in rows if row.passed is not None}
+    return {
+        "bench": bench,
+        "mode": "quick" if quick else "full",
+        "passed": all(g["passed"] for g in goals.values()),
+        "correct": not any(r["checks"].values()),
+        "ratios": {row.key: row.ratio for row in rows if row.ratio is not None},
+        "goals": goals,
+        **r,
+    }

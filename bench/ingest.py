@@ -77,7 +77,7 @@ from typing import Any
 from _ingest_env import IMG2DATASET_VERSION, ensure_template, ensure_venv, fresh_project
 from _ingest_env import require_venv as require_img2dataset
 from _ingest_images import CACHE, ImageSet, image_set, warm_page_cache
-from _measure import log, print_table_and_notes, text_table, verdict
+from _measure import Row, check_notes, format_table, log, print_table_and_notes, summary
 from _nltk_env import BenchError
 from taxonomy import machine
 
@@ -113,19 +113,6 @@ class Tuning:
     i2d_threads: int  # img2dataset thread_count
     i2d_shard: int  # img2dataset number_sample_per_shard (0: N / (4 P), rounded up)
     load_connections: int  # the server load test's keep-alive connections
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One line of the results table (``key`` names it in the JSON summary)."""
-
-    key: str
-    measure: str
-    ours: str
-    reference: str
-    ratio: float | None
-    goal: str
-    passed: bool | None  # None: reported for information, no goal
 
 
 # ----------------------------------------------------------------------------- processes
@@ -592,23 +579,6 @@ _CHECKED = {
 }
 
 
-def format_table(rows: list[Row]) -> str:
-    """A fixed-width table: measure, synsetdb, reference, ratio, goal, result."""
-    header = ("measure", "synsetdb", "reference", "ratio", "goal", "result")
-    cells = [header] + [
-        (
-            row.measure,
-            row.ours or "-",
-            row.reference or "-",
-            "-" if row.ratio is None else f"{row.ratio:.2f}x",
-            row.goal or "-",
-            verdict(row.passed),
-        )
-        for row in rows
-    ]
-    return text_table(cells)
-
-
 def notes(r: dict[str, Any], quick: bool) -> list[str]:
     """What the table's numbers mean."""
     t, s, img = r["tuning"], r["sizes"], r["images"]
@@ -632,23 +602,7 @@ def notes(r: dict[str, Any], quick: bool) -> list[str]:
     ]
     if quick:
         out.append("--quick: timing and memory goals are reported but not enforced.")
-    for side, problems in r["checks"].items():
-        out += [f"check {side}: {p}" for p in problems[:5]]
-    return out
-
-
-def summary(r: dict[str, Any], rows: list[Row], quick: bool) -> dict[str, Any]:
-    """The machine-readable result (the last line of output)."""
-    goals = {row.key: asdict(row) for row in rows if row.passed is not None}
-    return {
-        "bench": "ingest",
-        "mode": "quick" if quick else "full",
-        "passed": all(g["passed"] for g in goals.values()),
-        "correct": not any(r["checks"].values()),
-        "ratios": {row.key: row.ratio for row in rows if row.ratio is not None},
-        "goals": goals,
-        **r,
-    }
+    return out + check_notes(r["checks"])
 
 
 def print_report(results: dict[str, Any], rows: list[Row], report: dict[str, Any]) -> None:
@@ -730,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench/ingest: set-up failed: {e}", file=sys.stderr)
         return 2
     rows = build_rows(results)
-    report = summary(results, rows, args.quick)
+    report = summary("ingest", results, rows, args.quick)
     if not args.json:
         print_report(results, rows, report)
         if "profile" in results:

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from _loader_data import LoaderData, prepare, warm
-from _measure import log, print_table_and_notes, text_table, verdict
+from _measure import Row, check_notes, format_table, log, print_table_and_notes, summary
 from taxonomy import machine
 
 BENCH = Path(__file__).resolve().parent
@@ -76,19 +76,6 @@ class Tuning:
     batch: int  # DataLoader batch size
     buffer: int  # (a)'s shuffle buffer, samples
     processes: int  # (c)'s pool
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One line of the results table (``key`` names it in the JSON summary)."""
-
-    key: str
-    measure: str
-    ours: str
-    reference: str
-    ratio: float | None
-    goal: str
-    passed: bool | None  # None: reported for information, no goal
 
 
 # ----------------------------------------------------------------------------- runs
@@ -272,23 +259,6 @@ def build_rows(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def format_table(rows: list[Row]) -> str:
-    """A fixed-width table: measure, synsetdb, reference, ratio, goal, result."""
-    header = ("measure", "synsetdb", "reference", "ratio", "goal", "result")
-    cells = [header] + [
-        (
-            row.measure,
-            row.ours or "-",
-            row.reference or "-",
-            "-" if row.ratio is None else f"{row.ratio:.2f}x",
-            row.goal or "-",
-            verdict(row.passed),
-        )
-        for row in rows
-    ]
-    return text_table(cells)
-
-
 def per_round(runs: dict[str, list[dict[str, Any]]], ours: str, ref: str) -> list[float]:
     """``ours / ref`` throughput in each round: less exposed to load that comes and goes."""
     pairs = zip(runs[ours], runs[ref], strict=True)
@@ -315,23 +285,7 @@ def notes(r: dict[str, Any], quick: bool) -> list[str]:
     ]
     if quick:
         out.append("--quick: the speed goals are reported but not enforced.")
-    for side, problems in r["checks"].items():
-        out += [f"check {side}: {p}" for p in problems[:5]]
-    return out
-
-
-def summary(r: dict[str, Any], rows: list[Row], quick: bool) -> dict[str, Any]:
-    """The machine-readable result (the last line of output)."""
-    goals = {row.key: asdict(row) for row in rows if row.passed is not None}
-    return {
-        "bench": "loader",
-        "mode": "quick" if quick else "full",
-        "passed": all(g["passed"] for g in goals.values()),
-        "correct": not any(r["checks"].values()),
-        "ratios": {row.key: row.ratio for row in rows if row.ratio is not None},
-        "goals": goals,
-        **r,
-    }
+    return out + check_notes(r["checks"])
 
 
 # ----------------------------------------------------------------------------- main
@@ -361,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     tuning = Tuning(args.workers, args.batch, args.buffer, args.processes)
     results = measure(sizes, tuning)
     rows = build_rows(results)
-    report = summary(results, rows, args.quick)
+    report = summary("loader", results, rows, args.quick)
     if not args.json:
         print(
             f"loader: synsetdb WebDatasetShards vs a torchvision-style ImageFolder and the"
