@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from synsetdb.cli import ingest_cmds
+from synsetdb.cli._output import clock
 from synsetdb.ingest import IngestReport
 
 
@@ -24,7 +25,7 @@ def _report(total: int | None) -> IngestReport:
     [(None, "-"), (0.0, "0:00:00"), (59.6, "0:01:00"), (3725.4, "1:02:05"), (90_000, "25:00:00")],
 )
 def test_clock_is_h_mm_ss(seconds: float | None, shown: str) -> None:
-    assert ingest_cmds._clock(seconds) == shown
+    assert clock(seconds) == shown
 
 
 def test_plain_lines_say_of_how_many_and_the_eta(capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,3 +24,12 @@ def emit_json(data: Any) -> None:
 def json_option(f: F) -> F:
     """The ``--json`` flag every listing and status command takes."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def clock(seconds: float | None) -> str:
+    """A duration as ``h:mm:ss`` for progress lines (``-`` when unknown)."""
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"

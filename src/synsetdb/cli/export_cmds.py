@@ -17,7 +17,7 @@ from rich.table import Table
 from ..errors import FormatError
 from ._app import cli
 from ._context import AppContext
-from ._output import console, emit_json, json_option
+from ._output import clock, console, emit_json, json_option
 
 if TYPE_CHECKING:  # Pillow, numpy and pyarrow load only when the command runs
     from ..catalog import Project
@@ -165,7 +165,7 @@ def _update_bar(bar: Progress, task: TaskID, last: list[float], report: ExportRe
         count=f"{report.done} of {report.total}",
         rate=report.images_per_s,
         mbs=report.mb_per_s,
-        eta=_clock(report.eta_s),
+        eta=clock(report.eta_s),
     )
 
 
@@ -178,17 +178,8 @@ def _plain_progress() -> Callable[[ExportReport], None]:
             click.echo(
                 f"export: {report.done} of {report.total} images ({report.skipped} kept), "
                 f"{report.images_per_s:.0f}/s, {report.mb_per_s:.1f} MB/s, "
-                f"ETA {_clock(report.eta_s)}",
+                f"ETA {clock(report.eta_s)}",
                 err=True,
             )
 
     return plain
-
-
-def _clock(seconds: float | None) -> str:
-    """``h:mm:ss`` (``-`` when unknown)."""
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"

@@ -17,7 +17,7 @@ from rich.table import Table
 from ..catalog.checks import CHECKS, run_checks
 from ._app import cli
 from ._context import AppContext
-from ._output import console, emit_json, json_option
+from ._output import clock, console, emit_json, json_option
 
 if TYPE_CHECKING:  # the ingest package (httpx, Pillow, …) loads only when a command runs
     from ..ingest import IngestConfig, IngestReport, Source
@@ -221,7 +221,7 @@ def _progress(name: str) -> Iterator[Callable[[IngestReport], None]]:
 def _update_bar(bar: Progress, task: TaskID, report: IngestReport) -> None:
     done = report.processed + report.skipped
     count = f"{done} done" if report.total is None else f"{done} of {report.total}"
-    eta = _clock(report.eta_s)
+    eta = clock(report.eta_s)
     bar.update(task, total=report.total, completed=done, count=count, rate=report.rate, eta=eta)
 
 
@@ -242,17 +242,8 @@ def _progress_line(report: IngestReport) -> str:
         line += f" of {report.total}"
     line += f", {report.rate:.0f}/s"
     if report.eta_s is not None:
-        line += f", ETA {_clock(report.eta_s)}"
+        line += f", ETA {clock(report.eta_s)}"
     return line
-
-
-def _clock(seconds: float | None) -> str:
-    """``h:mm:ss`` (``-`` when unknown)."""
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 @cli.command()
