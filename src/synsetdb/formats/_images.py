@@ -22,6 +22,7 @@ from ..catalog.blobs import BlobStore
 from ..engine import LocalEngine
 from ..errors import FormatError, SynsetdbError
 from ..release import Release, ReleaseItem
+from .base import ExportOptions
 
 __all__ = [
     "Rendered",
@@ -56,6 +57,17 @@ class Rendering:
     resize_side: int | None = None
     resize_quality: int = 90
     verify: bool = True
+
+    @classmethod
+    def of(cls, options: ExportOptions, keep: frozenset[str], quality: int = 95) -> Rendering:
+        """What ``options`` ask of the images, keeping formats in ``keep`` as they are."""
+        return cls(
+            keep=keep,
+            quality=quality,
+            resize_side=options.resize_side,
+            resize_quality=options.resize_quality,
+            verify=options.verify_blobs,
+        )
 
     def needs_work(self, item: ReleaseItem) -> bool:
         """Whether ``item`` must be decoded (resized or converted)."""

@@ -54,13 +54,7 @@ class IlsvrcExporter:
         chosen = select_items(release, options)
         texts = describe(release.manifest, options.taxonomy)
         ident = identity(LAYOUT, release, options, list(chosen), texts=digest(_plain(texts)))
-        rendering = Rendering(
-            keep=frozenset({"JPEG"}),
-            quality=_QUALITY,
-            resize_side=options.resize_side,
-            resize_quality=options.resize_quality,
-            verify=options.verify_blobs,
-        )
+        rendering = Rendering.of(options, frozenset({"JPEG"}), quality=_QUALITY)
         run = Run(self.name, out, release, options, ident, rendering, progress)
         try:
             run.outdir.begin(plan=None)

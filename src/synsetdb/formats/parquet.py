@@ -75,12 +75,7 @@ class ParquetExporter:
             shard_multiple=options.shard_multiple,
             row_group_bytes=options.row_group_bytes,
         )
-        rendering = Rendering(
-            keep=_KEEP,
-            resize_side=options.resize_side,
-            resize_quality=options.resize_quality,
-            verify=options.verify_blobs,
-        )
+        rendering = Rendering.of(options, _KEEP)
         run = Run(self.name, out, release, options, ident, rendering, progress)
         try:
             plan = plan_shards(run, chosen, _ROW_OVERHEAD)

@@ -78,12 +78,7 @@ class WebDatasetExporter:
                 (i for items in ordered.values() for i in items), options.provenance
             ),
         )
-        rendering = Rendering(
-            keep=_KEEP,
-            resize_side=options.resize_side,
-            resize_quality=options.resize_quality,
-            verify=options.verify_blobs,
-        )
+        rendering = Rendering.of(options, _KEEP)
         run = Run(self.name, out, release, options, ident, rendering, progress)
         try:
             plan = plan_shards(run, ordered, _SAMPLE_OVERHEAD)
