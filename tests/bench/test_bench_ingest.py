@@ -9,15 +9,10 @@ with the command that makes it (``python bench/ingest.py --prepare``).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "ingest.py"
+from tests.bench._quick import run_quick
+
 RATIOS = (
     "folder_vs_decode",
     "urls_vs_img2dataset",
@@ -30,18 +25,9 @@ SIDES = ("decode", "folder", "urls", "img2dataset", "folder_small", "urls_small"
 
 @pytest.mark.slow
 def test_quick_run_checks_every_side_and_prints_ratios() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    assert proc.returncode == 0, output
-    assert "ingest folder vs decode limit" in proc.stdout, output
-    assert "ingest urls vs img2dataset" in proc.stdout, output
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    stdout, summary = run_quick("ingest.py", timeout=600)
+    assert "ingest folder vs decode limit" in stdout, stdout
+    assert "ingest urls vs img2dataset" in stdout, stdout
     assert summary["bench"] == "ingest"
     assert summary["mode"] == "quick"
     assert summary["correct"] is True, summary["checks"]

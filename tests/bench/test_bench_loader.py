@@ -9,33 +9,19 @@ under bench/.cache/.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "loader.py"
+from tests.bench._quick import run_quick
+
 SIDES = ("limit", "shards", "folder", "shards_pil")
 RATIOS = ("shards_vs_folder", "shards_vs_limit", "pil_vs_folder", "cpu_folder_vs_shards")
 
 
 @pytest.mark.slow
 def test_quick_run_checks_every_side_and_prints_ratios() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    assert proc.returncode == 0, output
-    assert "(a) shards vs (b) ImageFolder peer" in proc.stdout, output
-    assert "(a) shards vs (c) decode limit" in proc.stdout, output
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    stdout, summary = run_quick("loader.py", timeout=900)
+    assert "(a) shards vs (b) ImageFolder peer" in stdout, stdout
+    assert "(a) shards vs (c) decode limit" in stdout, stdout
     assert summary["bench"] == "loader" and summary["mode"] == "quick"
     assert summary["correct"] is True, summary["checks"]
     assert set(summary["checks"]) == set(SIDES)

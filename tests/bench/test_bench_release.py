@@ -7,33 +7,18 @@ splits, the same sha256 from every build and every release made).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "release.py"
+from tests.bench._quick import run_quick
 
 
 @pytest.mark.slow
 def test_quick_run_builds_and_creates_a_release() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    assert proc.returncode == 0, output
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    stdout, summary = run_quick("release.py", timeout=600)
     assert summary["bench"] == "release" and summary["mode"] == "quick"
     assert summary["checks_ok"] is True, summary["checks"]
     assert summary["rows"] == 2_000 and summary["limit"]["rows"] == 2_000
     assert summary["build"]["seconds"] > 0 and summary["build_ratio"] > 0
     assert summary["create"]["sha256"] == summary["build"]["sha256"]
     assert summary["split_report"]["duplicate_groups"] > 0
-    assert "(B) build_manifest" in proc.stdout
+    assert "(B) build_manifest" in stdout

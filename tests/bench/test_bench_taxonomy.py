@@ -10,32 +10,25 @@ installing it. So a missing set-up fails this test; it never skips.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.bench._quick import run_quick
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "taxonomy.py"
 RATIOS = ("load", "import_load", "descendants_first", "descendants_warm", "lca_per_call")
 
 
 @pytest.mark.slow
 def test_quick_run_agrees_with_nltk_and_prints_ratios() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--wordnet-source", "debian", "--offline"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    stdout, summary = run_quick(
+        "taxonomy.py", "--wordnet-source", "debian", "--offline", timeout=900
     )
-    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    assert proc.returncode == 0, output
-    assert "nltk/ours" in proc.stdout, output
-    assert "load (s" in proc.stdout and "lca µs/call" in proc.stdout, output
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "nltk/ours" in stdout, stdout
+    assert "load (s" in stdout and "lca µs/call" in stdout, stdout
     assert summary["mode"] == "quick"
     assert summary["answers_agree"] is True
     assert summary["mismatches"] == []

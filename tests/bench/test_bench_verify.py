@@ -8,29 +8,14 @@ pytest; --quick never installs, so a missing set-up fails here with exit 2.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "verify.py"
+from tests.bench._quick import run_quick
 
 
 @pytest.mark.slow
 def test_quick_run_compares_strategies_and_crowd_kit() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    output = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    assert proc.returncode == 0, output
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    _, summary = run_quick("verify.py", timeout=600)
     assert summary["mode"] == "quick" and summary["checks_ok"] is True
     strategies = [o["strategy"] for o in summary["labelling"]["outcomes"]]
     assert strategies == [
