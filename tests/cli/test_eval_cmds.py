@@ -88,6 +88,7 @@ def test_bad_prediction_files_fail_with_a_line_number(
         "class.csv": f"name,g\n{val[0][0]},n09999999\n",
         "twice.csv": f"name,g\n{val[0][0]},0\n{val[0][0]},1\n",
         "missing.csv": f"name,g\n{val[0][0]},0\n",
+        "superscript.csv": f"name,g\n{val[0][0]},\u00b2\n",
     }
     for name, text in cases.items():
         path = tmp_path / name
@@ -99,5 +100,9 @@ def test_bad_prediction_files_fail_with_a_line_number(
     short.write_text("1 2\n")
     code, _, err = run(wordnet_project, "eval", str(short), "--release", "r", "--format", "ilsvrc")
     assert code == 1 and "1 lines for 6 images" in err
+    odd = tmp_path / "odd.txt"
+    odd.write_text("1\n" * 5 + "\u00b2\n")
+    code, _, err = run(wordnet_project, "eval", str(odd), "--release", "r", "--format", "ilsvrc")
+    assert code == 1 and "E_PREDICTIONS" in err and "line 6" in err
     code, _, err = run(wordnet_project, "eval", str(short), "--release", "nope")
     assert code == 1 and "E_NO_RELEASE" in err

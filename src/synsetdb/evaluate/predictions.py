@@ -55,6 +55,11 @@ def read_predictions(
     return np.array([r + [r[-1]] * (width - len(r)) for r in rows], dtype=np.int64)
 
 
+def _is_index(text: str) -> bool:
+    """Plain ASCII digits (``"²"`` and ``"٣"`` are digits to ``str.isdigit`` but not to ``int``)."""
+    return text.isascii() and text.isdigit()
+
+
 def _fail(path: Path, line: int, why: str) -> EvaluationError:
     return EvaluationError(f"{path}, line {line}: {why}", code="E_PREDICTIONS")
 
@@ -63,7 +68,7 @@ def _class(value: str, class_to_idx: Mapping[str, int], path: Path, line: int) -
     value = value.strip()
     if value in class_to_idx:
         return class_to_idx[value]
-    if value.isdigit() and int(value) < len(class_to_idx):
+    if _is_index(value) and int(value) < len(class_to_idx):
         return int(value)
     raise _fail(path, line, f"{value!r} is neither a class of the release nor a class index")
 
@@ -96,7 +101,7 @@ def _ilsvrc_rows(path: Path, text: str, names: Sequence[str], n_classes: int) ->
     rows = []
     for line, entry in enumerate(lines, start=1):
         fields = entry.split()
-        if not all(f.isdigit() and 1 <= int(f) <= n_classes for f in fields):
+        if not all(_is_index(f) and 1 <= int(f) <= n_classes for f in fields):
             raise _fail(path, line, f"need class ids from 1 to {n_classes}, got {entry!r}")
         rows.append([int(f) - 1 for f in fields])
     return rows
