@@ -282,6 +282,46 @@ def test_a_source_whose_total_fails_still_ingests(
     project.close()
 
 
+class _Listed:
+    """A source of in-memory items, as a URL list or a bundle would yield them."""
+
+    def __init__(self, name: str, items: list[SourceItem]) -> None:
+        self.name, self._items = name, items
+
+    def items(self, skip: Container[str] = frozenset()) -> Iterator[SourceItem]:
+        return iter([i for i in self._items if i.key not in skip])
+
+    def total(self) -> int | None:
+        return len(self._items)
+
+
+def test_images_keep_the_source_and_licence_they_were_first_seen_with(
+    wordnet_project: Path,
+) -> None:
+    project = Project.open(wordnet_project)
+    first, second = _variants("coffee", 2)
+    licensed = _Listed(
+        "listed:a",
+        [
+            SourceItem("1", "a.jpg", TENCH, provenance={"licence": "CC-BY-4.0"}, data=first),
+            SourceItem("2", "b.jpg", TENCH, provenance={"license": "MIT"}, data=second),
+        ],
+    )
+    again = _Listed(
+        "listed:b", [SourceItem("1", "a.jpg", GOLDFISH, provenance={"licence": "X"}, data=first)]
+    )
+    for source in (licensed, again):
+        ingest(project, source, IngestConfig(workers=0))
+    with project.catalog.engine.connect() as conn:
+        rows = dict(
+            conn.execute(select(schema.image.c.id, schema.image.c.licence)).tuples().all()
+        )
+        sources = set(conn.execute(select(schema.image.c.source)).scalars())
+    assert sorted(rows.values()) == ["CC-BY-4.0", "MIT"]  # the second sighting changed nothing
+    assert sources == {"listed:a"}
+    project.close()
+
+
 def test_a_total_that_comes_after_the_end_leaves_the_report_alone(
     wordnet_project: Path, folder: Path
 ) -> None:

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -255,7 +255,7 @@ class _Run:
 
     def _add(self, item: SourceItem, result: ImageRecord | Rejected) -> None:
         ids = self.synset_ids
-        image = result if isinstance(result, ImageRecord) else None
+        image = self._with_origin(result, item) if isinstance(result, ImageRecord) else None
         rejected = result if isinstance(result, Rejected) else None
         self.batch.append(
             IngestEntry(
@@ -276,6 +276,13 @@ class _Run:
         )
         if len(self.batch) >= self.config.batch_size:
             self._flush()
+
+    def _with_origin(self, image: ImageRecord, item: SourceItem) -> ImageRecord:
+        """The image with where it was seen and its licence (kept for the first sighting only)."""
+        licence = item.provenance.get("licence", item.provenance.get("license"))
+        return replace(
+            image, source=self.source.name, licence=str(licence) if licence else None
+        )
 
     def _flush(self) -> None:
         if not self.batch:
