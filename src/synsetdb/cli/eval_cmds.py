@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ def evaluate_command(
     as_json: bool,
 ) -> None:
     """Score PREDICTIONS against a release split: top-1/top-5 error, per class, hierarchy."""
-    from ..evaluate import HierarchyScorer, classification_report
+    from ..evaluate import evaluate_ranked
     from ..evaluate.plots import plot_per_class_accuracy
     from ..evaluate.predictions import read_predictions
     from ..release import load_release
@@ -56,11 +55,10 @@ def evaluate_command(
         predictions, [item.name for item in items], manifest.class_to_idx, fmt
     )
     targets = [manifest.class_to_idx[item.wnid] for item in items]
-    scores = classification_report(ranked, targets, len(manifest.classes))
-    hierarchy = HierarchyScorer(manifest.taxonomy(), manifest.wnids).report(ranked, targets)
+    scores = evaluate_ranked(ranked, targets, manifest.taxonomy(), manifest.wnids)
     plot = plot or predictions.with_name(predictions.name + ".per-class.png")
     plot_per_class_accuracy(
-        scores.per_class_accuracy,
+        scores.classification.per_class_accuracy,
         [c.name for c in manifest.classes],
         plot,
         title=f"{release_name} / {split}: top-1 accuracy per class",
@@ -69,29 +67,13 @@ def evaluate_command(
         "release": release_name,
         "sha256": manifest.sha256,
         "split": split,
-        "images": scores.images,
-        "top1_error": scores.top1_error,
-        "top5_error": scores.top5_error,
-        "mean_per_class_accuracy": scores.mean_per_class_accuracy,
-        "per_class_accuracy": {
-            c.wnid: _number(a)
-            for c, a in zip(manifest.classes, scores.per_class_accuracy, strict=True)
-        },
-        "mistake_severity": _number(hierarchy.mistake_severity),
-        "top1_errors": hierarchy.errors,
-        "hierarchical_distance": hierarchy.hierarchical_distance,
-        "level_accuracy": hierarchy.level_accuracy,
+        **scores.to_dict(),
         "plot": str(plot),
     }
     if as_json:
         emit_json(result)
         return
     _print(result)
-
-
-def _number(value: float) -> float | None:
-    """JSON has no NaN: a class without images scores null."""
-    return None if math.isnan(value) else value
 
 
 def _print(result: dict[str, Any]) -> None:

@@ -12,9 +12,11 @@ from .metrics import (
     topk_correct,
     topk_error,
 )
+from .summary import Evaluation, evaluate_ranked
 
 __all__ = [
     "ClassificationReport",
+    "Evaluation",
     "Guess",
     "HierarchicalReport",
     "HierarchyScorer",
@@ -22,6 +24,7 @@ __all__ = [
     "box_iou",
     "classification_report",
     "confusion_matrix",
+    "evaluate_ranked",
     "localisation_error",
     "per_class_accuracy",
     "rank_scores",
