@@ -1,0 +1,39 @@
+"""The 2009 paper's per-height plot: mean node AUC against tree height, one line per baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from .report import BaselineResult
+
+__all__ = ["plot_auc_by_height"]
+
+
+def plot_auc_by_height(
+    results: Sequence[BaselineResult], out: Path, *, title: str = "AUC by tree height"
+) -> Path:
+    """Write a PNG of each result's mean AUC per height (height 0: the leaf classes).
+
+    Uses matplotlib's Agg backend on its own figure; global state is left alone.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.0, 4.0))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for result in results:
+        heights = sorted(result.auc_by_height)
+        values = [result.auc_by_height[h] for h in heights]
+        axes.plot(heights, values, marker="o", label=f"{result.name} ({result.split})")
+    axes.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
+    axes.set_ylim(0.0, 1.0)
+    axes.set_xlabel("tree height (0: leaf classes)")
+    axes.set_ylabel("mean ROC AUC of the nodes")
+    axes.set_title(title)
+    if results:
+        axes.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(out, format="png", metadata={"Software": None})
+    return out
