@@ -12,8 +12,15 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from synsetdb.errors import CatalogError, FormatError, ReleaseError
-from synsetdb.loaders import ImageFolderExport, ReleaseDataset, SuperclassTarget
+from synsetdb.errors import FormatError, ReleaseError
+from synsetdb.loaders import (
+    BlobCorruptError,
+    BlobMissingError,
+    ImageFolderExport,
+    ImageReadError,
+    ReleaseDataset,
+    SuperclassTarget,
+)
 from synsetdb.loaders.decode import DraftResize
 from synsetdb.release import Release
 from tests.fixtures.photos import encode, photo
@@ -153,9 +160,45 @@ def test_verify_rehashes_each_blob(release: Release, tmp_path: Path) -> None:
     path = copy.blobs.path(item.blob)  # type: ignore[attr-defined]
     path.write_bytes(encode(photo("moon", (40, 40)), "JPEG"))  # other bytes under the key
     assert ReleaseDataset(copy, split="val")[0][0].size == (40, 40)  # unverified: read as is
-    with pytest.raises(CatalogError) as err:
+    with pytest.raises(BlobCorruptError) as err:
         ReleaseDataset(copy, split="val", verify=True)[0]
-    assert err.value.code == "E_BLOB_CORRUPT"
+    assert err.value.code == "E_BLOB_CORRUPT" and repr(item.name) in str(err.value)
+
+
+def first_error(dataset: object, workers: int) -> FormatError:
+    """The error reading every sample raises, through ``workers`` DataLoader workers."""
+    with pytest.raises(FormatError) as err:
+        list(DataLoader(dataset, batch_size=None, num_workers=workers))  # type: ignore[arg-type]
+    return err.value
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_bad_blob_keeps_its_code_in_dataloader_workers(tmp_path: Path, workers: int) -> None:
+    from tests.fixtures.releases import small_release
+
+    copy = small_release(tmp_path / "blobs", train_per_class=2, val_per_class=2)
+    missing, corrupt = copy.manifest.items_in("val")[:2]
+    copy.blobs.path(missing.blob).unlink()  # type: ignore[attr-defined]
+    copy.blobs.path(corrupt.blob).write_bytes(b"other bytes")  # type: ignore[attr-defined]
+    error = first_error(ReleaseDataset(copy, split="val"), workers)
+    assert isinstance(error, BlobMissingError) and error.code == "E_BLOB_MISSING"
+    assert missing.blob in str(error)
+    only_corrupt = ReleaseDataset(copy, split="val", verify=True)
+    only_corrupt.items, only_corrupt.samples = only_corrupt.items[1:], only_corrupt.samples[1:]
+    error = first_error(only_corrupt, workers)
+    assert isinstance(error, BlobCorruptError) and error.code == "E_BLOB_CORRUPT"
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_file_gone_from_an_export_is_e_image_read(
+    ilsvrc: Path, tmp_path: Path, workers: int
+) -> None:
+    root = tmp_path / "export"
+    shutil.copytree(ilsvrc, root)
+    dataset = ImageFolderExport(root, split="val")
+    Path(dataset.samples[0][0]).unlink()  # removed after the folder was scanned
+    error = first_error(dataset, workers)
+    assert isinstance(error, ImageReadError) and error.code == "E_IMAGE_READ"
 
 
 def test_a_dropping_target_transform_filters_samples(release: Release, ilsvrc: Path) -> None:

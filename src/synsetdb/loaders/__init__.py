@@ -28,7 +28,11 @@ if TYPE_CHECKING:
         to_tensor_uint8,
     )
     from .errors import (
+        BlobCorruptError,
+        BlobMissingError,
+        BlobReadError,
         DecodeError,
+        ImageReadError,
         SampleClassError,
         SampleNoClassError,
         SampleNoImageError,
@@ -42,11 +46,15 @@ if TYPE_CHECKING:
 __all__ = [
     "IMG_EXTENSIONS",
     "AncestorTarget",
+    "BlobCorruptError",
+    "BlobMissingError",
+    "BlobReadError",
     "ClassFilter",
     "DecodeError",
     "DraftDecoder",
     "DraftResize",
     "ImageFolderExport",
+    "ImageReadError",
     "ReleaseDataset",
     "ResizeCenterCrop",
     "SampleClassError",
@@ -89,7 +97,11 @@ _MODULES = {
     ),
     **dict.fromkeys(
         (
+            "BlobCorruptError",
+            "BlobMissingError",
+            "BlobReadError",
             "DecodeError",
+            "ImageReadError",
             "SampleClassError",
             "SampleNoClassError",
             "SampleNoImageError",

@@ -25,10 +25,11 @@ from typing import Any, Generic, TypeVar
 
 from torch.utils.data import Dataset
 
-from ..errors import FormatError
+from ..errors import FormatError, SynsetdbError
 from ..release.handle import Release
 from ..release.manifest import ReleaseItem
 from .decode import decode_image, load_image
+from .errors import BlobCorruptError, BlobMissingError, BlobReadError
 from .targets import keeps_of
 
 __all__ = ["IMG_EXTENSIONS", "ImageFolderExport", "ReleaseDataset", "read_synset_mapping"]
@@ -209,6 +210,8 @@ class ReleaseDataset(_ClassDataset[str]):
 
     Raises:
         ReleaseError: ``E_NO_SPLIT`` when the release has no such split.
+        BlobMissingError, BlobCorruptError, BlobReadError: when an item is
+            read (``E_BLOB_MISSING``, ``E_BLOB_CORRUPT``, ``E_BLOB_READ``).
     """
 
     def __init__(
@@ -235,4 +238,22 @@ class ReleaseDataset(_ClassDataset[str]):
         self.verify = verify
 
     def _load(self, index: int) -> Any:
-        return self.loader(self.release.read(self.items[index], verify=self.verify))
+        return self.loader(_read_item(self.release, self.items[index], self.verify))
+
+
+# A class per code: a DataLoader worker's error is re-raised as ``cls(message)``.
+_BLOB_ERRORS: dict[str, type[FormatError]] = {
+    "E_BLOB_MISSING": BlobMissingError,
+    "E_BLOB_CORRUPT": BlobCorruptError,
+}
+
+
+def _read_item(release: Release, item: ReleaseItem, verify: bool) -> bytes:
+    """An item's bytes; a blob store failure becomes the loaders' error class for its code."""
+    try:
+        return release.read(item, verify=verify)
+    except SynsetdbError as e:
+        error = _BLOB_ERRORS.get(e.code, BlobReadError)
+        raise error(f"item {item.name!r} ({item.split}, {item.wnid}): {e}") from e
+    except OSError as e:
+        raise BlobReadError(f"item {item.name!r}: cannot read blob {item.blob}: {e}") from e

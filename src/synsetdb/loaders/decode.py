@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps
 
-from .errors import DecodeError
+from .errors import DecodeError, ImageReadError
 
 if TYPE_CHECKING:
     import torch
@@ -112,12 +112,22 @@ def _upright(image: Image.Image) -> Image.Image:
 
 
 def load_image(path: str | os.PathLike[str]) -> Image.Image:
-    """Read and decode one file to RGB (the default ``loader`` of the folder datasets)."""
-    return decode_image(Path(path).read_bytes())
+    """Read and decode one file to RGB (the default ``loader`` of the folder datasets).
+
+    Raises:
+        ImageReadError: ``E_IMAGE_READ`` when the file is gone or unreadable.
+        DecodeError: ``E_DECODE`` when it is not an image.
+    """
+    return decode_image(_read(path))
 
 
 def _read(source: ImageSource) -> bytes:
-    return source if isinstance(source, bytes) else Path(source).read_bytes()
+    if isinstance(source, bytes):
+        return source
+    try:
+        return Path(source).read_bytes()
+    except OSError as e:  # a class per code: the code survives a DataLoader worker
+        raise ImageReadError(f"cannot read image file {source}: {e.strerror or e}") from e
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,11 @@ from __future__ import annotations
 from ..errors import FormatError
 
 __all__ = [
+    "BlobCorruptError",
+    "BlobMissingError",
+    "BlobReadError",
     "DecodeError",
+    "ImageReadError",
     "SampleClassError",
     "SampleNoClassError",
     "SampleNoImageError",
@@ -24,6 +28,30 @@ class DecodeError(FormatError):
     """Bytes that are not an image Pillow can decode."""
 
     code = "E_DECODE"
+
+
+class ImageReadError(FormatError):
+    """An image file of an export folder is gone or cannot be read."""
+
+    code = "E_IMAGE_READ"
+
+
+class BlobMissingError(FormatError):
+    """A release item's blob is not in the blob store."""
+
+    code = "E_BLOB_MISSING"
+
+
+class BlobCorruptError(FormatError):
+    """A release item's blob no longer hashes to its key (``verify=True``)."""
+
+    code = "E_BLOB_CORRUPT"
+
+
+class BlobReadError(FormatError):
+    """A release item's blob cannot be read (an unreadable file, a malformed key)."""
+
+    code = "E_BLOB_READ"
 
 
 class ShardIndexError(FormatError):
