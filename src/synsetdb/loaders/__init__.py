@@ -73,54 +73,20 @@ __all__ = [
     "to_tensor_uint8",
 ]
 
-_MODULES = {
-    "IMG_EXTENSIONS": "datasets",
-    "ImageFolderExport": "datasets",
-    "ReleaseDataset": "datasets",
-    "read_synset_mapping": "datasets",
-    "WebDatasetShards": "shards",
-    "AncestorTarget": "targets",
-    "ClassFilter": "targets",
-    "SuperclassTarget": "targets",
-    **dict.fromkeys(
-        (
-            "DraftDecoder",
-            "DraftResize",
-            "ResizeCenterCrop",
-            "decode_image",
-            "load_image",
-            "resize_center_crop",
-            "resize_center_crop_tensor",
-            "to_tensor_uint8",
-        ),
-        "decode",
-    ),
-    **dict.fromkeys(
-        (
-            "BlobCorruptError",
-            "BlobMissingError",
-            "BlobReadError",
-            "DecodeError",
-            "ImageReadError",
-            "SampleClassError",
-            "SampleNoClassError",
-            "SampleNoImageError",
-            "ShardCorruptError",
-            "ShardIndexError",
-            "ShardMissingError",
-        ),
-        "errors",
-    ),
-}
+# Where ``__getattr__`` looks for a name: the torch-free modules first, so that
+# ``from synsetdb.loaders import AncestorTarget`` does not import torch.
+_SEARCH_ORDER = ("errors", "targets", "decode", "datasets", "shards")
 
 
 def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+    if name in __all__:
+        for module_name in _SEARCH_ORDER:
+            module = importlib.import_module(f".{module_name}", __name__)
+            if name in module.__all__:
+                value = getattr(module, name)
+                globals()[name] = value  # later look-ups skip this function
+                return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
