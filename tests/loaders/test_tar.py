@@ -68,17 +68,38 @@ def test_an_empty_stream_has_no_members() -> None:
     assert members(b"") == [] and members(bytes(1024)) == []
 
 
+def with_checksum(header: bytes) -> bytes:
+    """A 512-byte header with its checksum field recomputed (so only the damage shows)."""
+    spaced = header[:148] + b" " * 8 + header[156:512]
+    return spaced[:148] + b"%06o\0 " % sum(spaced) + spaced[156:]
+
+
+def pax_size(data: bytes, value: bytes) -> bytes:
+    """``data`` behind a pax header whose ``size`` record says ``value``."""
+    record = b"size=" + value + b"\n"
+    record = b"%d %s" % (len(record) + 3, record)
+    info = tarfile.TarInfo("PaxHeader")
+    info.type, info.size = tarfile.XHDTYPE, len(record)
+    header = info.tobuf(tarfile.USTAR_FORMAT)
+    return header + record + bytes(-len(record) % 512) + data
+
+
 @pytest.mark.parametrize(
-    "damage",
+    ("damage", "message"),
     [
-        lambda d: b"not a tar at all" * 64,  # bad checksum
-        lambda d: d[:700],  # cut inside the data
-        lambda d: d[:300],  # cut inside a header
-        lambda d: d[:148] + b"9999999\0" + d[156:],  # checksum field not octal
-        lambda d: d[:124] + b"zz" + d[126:],  # size field not octal
+        (lambda d: b"not a tar at all" * 64, "not an octal number"),  # garbage checksum field
+        (lambda d: d[:100] + b"x" + d[101:], "checksum does not match"),
+        (lambda d: d[:700], "truncated"),  # cut inside the data
+        (lambda d: d[:300], "truncated inside a header"),
+        (lambda d: d[:148] + b"9999999\0" + d[156:], "not an octal number"),  # checksum field
+        (lambda d: with_checksum(d[:124] + b"zz" + d[126:512]) + d[512:], "not an octal number"),
+        (lambda d: pax_size(d, b"abc"), "pax size"),
+        (lambda d: pax_size(d, b"-5"), "pax size"),
     ],
-)
-def test_damage_is_a_tar_format_error(damage: object) -> None:
+    ids=["garbage", "bad-checksum", "cut-in-data", "cut-in-header", "checksum-field",
+         "size-field", "pax-size", "pax-negative"],
+)  # fmt: skip
+def test_damage_is_a_tar_format_error(damage: object, message: str) -> None:
     data = archive(tarfile.USTAR_FORMAT, [("a.jpg", b"j" * 1000), ("a.cls", b"0")])
-    with pytest.raises(TarFormatError):
+    with pytest.raises(TarFormatError, match=message):
         members(damage(data))  # type: ignore[operator]

@@ -93,7 +93,7 @@ def tar_members(stream: Readable) -> Iterator[tuple[str, bytes]]:
             raise TarFormatError("truncated inside a header")
         _check(header)
         kind = header[156:157]
-        size = int(pending.get("size", _number(header[124:136])))
+        size = _size(pending, header)
         data = _read(stream, size)
         _read(stream, -size % BLOCK)
         if kind == _PAX:
@@ -105,6 +105,16 @@ def tar_members(stream: Readable) -> Iterator[tuple[str, bytes]]:
             pending = {}
             if kind in _REGULAR:
                 yield name, data
+
+
+def _size(pending: dict[str, str], header: bytes) -> int:
+    """The member's size: a pax ``size`` record's when there is one, else the header's."""
+    if "size" not in pending:
+        return _number(header[124:136])
+    text = pending["size"]
+    if not (text.isascii() and text.isdigit()):
+        raise TarFormatError(f"a pax size record that is not a size: {text[:20]!r}")
+    return int(text)
 
 
 def _name(header: bytes) -> str:
