@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,32 @@ def test_a_folder_that_is_not_an_export_is_never_cleared(
     with pytest.raises(FormatError) as error:
         export(release, "webdataset", out=tmp_path / "file")
     assert error.value.code == "E_EXPORT_EXISTS"
+
+
+@pytest.mark.parametrize("fmt", ["ilsvrc", "webdataset"])
+def test_overwrite_never_removes_files_the_export_did_not_write(
+    release: Release, export: Export, tmp_path: Path, fmt: str
+) -> None:
+    out = tmp_path / "out"
+    export(release, fmt, out=out)
+    (out / "notes.txt").write_text("mine")
+    (out / "val" if fmt == "ilsvrc" else out / "extra").mkdir(exist_ok=True)
+    (out / "val" if fmt == "ilsvrc" else out / "extra").joinpath("keep.bin").write_bytes(b"x")
+    before = files_under(out)
+    with pytest.raises(FormatError) as error:
+        export(release, fmt, out=out, splits=("val",), overwrite=True)
+    assert error.value.code == "E_EXPORT_EXISTS" and "notes.txt" in str(error.value)
+    assert files_under(out) == before  # nothing removed, nothing written
+
+    (out / "notes.txt").unlink()
+    shutil.rmtree(out / "val" if fmt == "ilsvrc" else out / "extra")
+    (out / "empty-of-mine").mkdir()
+    (out / ".half.tar.part").write_bytes(b"an interrupted run's staging file")
+    replaced = export(release, fmt, out=out, splits=("val",), overwrite=True)
+    assert replaced.splits == {"val": 9}
+    assert not list(out.rglob("train*")) and not list(out.rglob("*.part"))
+    assert (out / "empty-of-mine").is_dir()  # only the old export's folders are removed
+    sha256sum_check(out)
 
 
 def test_rerunning_a_complete_export_rewrites_nothing(release: Release, export: Export) -> None:

@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -98,7 +97,8 @@ class ExportDir:
 
         Raises:
             FormatError: ``E_EXPORT_EXISTS`` when ``root`` holds another export and
-                not ``overwrite``, or holds files that are not a synsetdb export.
+                not ``overwrite``, or holds files that are not a synsetdb export
+                (with ``overwrite`` too: only the old export's own files are removed).
         """
         self = cls(root, identity, report)
         if root.exists() and not root.is_dir():
@@ -125,12 +125,7 @@ class ExportDir:
                 "use --overwrite to replace it or choose another folder",
                 code="E_EXPORT_EXISTS",
             )
-        log.info("overwriting the export in %s", root)
-        for entry in entries:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+        _remove_export(root)
         return self
 
     def begin(self, plan: Any) -> None:
@@ -268,6 +263,36 @@ def _read_sums(path: Path) -> dict[str, str]:
         if sep and len(sha) == 64 and rel:
             journal[rel] = sha
     return journal
+
+
+def _remove_export(root: Path) -> None:
+    """Delete the export in ``root``: the files its journal lists and its own bookkeeping.
+
+    Refuses (before deleting anything) when ``root`` also holds a file the
+    export did not write: ``--overwrite`` replaces an export, never a folder.
+    """
+    recorded = set(_read_sums(root / SUMS_FILE)) | {STATE_FILE, SUMS_FILE, SUMMARY_FILE}
+    files = [p for p in root.rglob("*") if p.is_file() or p.is_symlink()]
+    foreign = [p for p in files if not _is_export_file(p.relative_to(root), recorded)]
+    if foreign:
+        raise FormatError(
+            f"{root} holds an export and files it did not write, e.g. {foreign[0]}; "
+            "nothing was removed: move them away or choose another folder",
+            code="E_EXPORT_EXISTS",
+        )
+    log.info("overwriting the export in %s", root)
+    for path in files:
+        path.unlink()
+    folders = {folder for p in files for folder in p.relative_to(root).parents} - {Path()}
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):  # deepest first
+        with contextlib.suppress(OSError):  # not empty: an empty folder of someone else's
+            (root / folder).rmdir()
+
+
+def _is_export_file(rel: Path, recorded: set[str]) -> bool:
+    """Whether an export wrote ``rel``: journaled, bookkeeping, or a staged ``.<name>.part``."""
+    name = rel.name
+    return rel.as_posix() in recorded or (name.startswith(".") and name.endswith(".part"))
 
 
 def _describe(identity: dict[str, Any]) -> str:
