@@ -65,8 +65,10 @@ def class_distances(
     distances = np.full((len(queries), len(classes)), np.inf)
     for c, descriptors in enumerate(classes):
         if len(descriptors) and len(stacked):
-            nearest = cKDTree(np.asarray(descriptors, np.float64)).query(stacked)[0]
-            distances[:, c] = np.bincount(owner, np.square(nearest), minlength=len(queries))
+            points = np.asarray(descriptors, np.float64)
+            offsets = stacked - points[cKDTree(points).query(stacked)[1]]  # exact squares
+            squares = np.einsum("ij,ij->i", offsets, offsets)
+            distances[:, c] = np.bincount(owner, squares, minlength=len(queries))
     empty = [i for i, q in enumerate(queries) if len(q) == 0]
     if empty:
         log.warning("%d image(s) without SIFT keypoints tie on every class", len(empty))

@@ -1,0 +1,86 @@
+"""NN voting: known answers on hand-made points and solid-colour images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synsetdb.errors import SynsetdbError
+from synsetdb.evaluate.baselines import (
+    nearest_neighbours,
+    neighbour_votes,
+    nn_voting,
+    squared_distances,
+)
+from synsetdb.evaluate.features import ColourHistogram
+from synsetdb.release import Release
+from tests.evaluate.baselines.toy import ANIMAL, CAT, DOG, PLANT, ROOT, TREE
+
+
+def test_squared_distances_are_the_brute_force_ones() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.random((5, 7)), rng.random((4, 7))
+    brute = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+    assert np.allclose(squared_distances(a, b), brute)
+    assert (squared_distances(a, a).diagonal() >= 0).all()
+
+
+def test_votes_of_the_k_nearest_points_by_hand() -> None:
+    # 1-D points: classes 0 at 0 and 1, class 1 at 10 and 11, class 2 at 20
+    train = np.array([[0.0], [1.0], [10.0], [11.0], [20.0]])
+    targets = np.array([0, 0, 1, 1, 2])
+    query = np.array([[0.5], [19.0]])
+    assert sorted(nearest_neighbours(train, query, 3)[0].tolist()) == [0, 1, 2]
+    votes = neighbour_votes(train, targets, query, 3, 3)
+    # 0.5: 0, 1 (class 0) then 10 (class 1); 19: 20 (class 2), then 11 and 10 (class 1)
+    assert votes.tolist() == [[2, 1, 0], [0, 2, 1]]
+    with pytest.raises(SynsetdbError) as e:
+        nearest_neighbours(train, query, 6)
+    assert e.value.code == "E_OPTIONS"
+
+
+def test_nn_voting_on_solid_colours_matches_the_hand_count(colours_release: Release) -> None:
+    result = nn_voting(colours_release, k=3)
+    node = {w: i for i, w in enumerate(result.nodes)}
+    assert result.nodes == (DOG, CAT, TREE, ANIMAL, PLANT, ROOT)  # by height, then wnid
+    assert result.names == ("val-n00000003-0", "val-n00000004-0", "val-n00000006-0")
+    # red 240: reds 255 and 230, then green 220 (240²+220² < 240²+255²)
+    # green 240: greens 255 and 220, then red 230
+    # blue 240: blue 255, green 220, red 230: one vote each
+    votes = {DOG: [2, 1, 1], CAT: [1, 2, 1], TREE: [0, 0, 1]}
+    for wnid, column in votes.items():
+        assert result.node_scores[:, node[wnid]].tolist() == column
+    assert result.node_scores[:, node[ANIMAL]].tolist() == [3, 3, 2]  # votes in the subtree
+    assert result.node_scores[:, node[PLANT]].tolist() == [0, 0, 1]
+    assert result.node_scores[:, node[ROOT]].tolist() == [3, 3, 3]
+    # the blue image's three-way tie ranks the lowest class index (dog) first
+    assert result.ranked[:, 0].tolist() == [0, 1, 0]
+    assert result.top1_error == pytest.approx(1 / 3) and result.top5_error == 0.0
+    # every node but the root (all images inside) separates perfectly
+    assert np.isnan(result.node_auc[node[ROOT]])
+    assert result.auc_by_height == {0: 1.0, 1: 1.0}
+    assert result.nodes_by_height() == {0: 3, 1: 2}
+
+
+def test_k_larger_than_the_training_set_uses_all_of_it(colours_release: Release) -> None:
+    result = nn_voting(colours_release, k=100)
+    assert result.options["k"] == 5
+    # every image gets every vote: dog 2, cat 2, tree 1, so dog always ranks first
+    assert result.ranked[:, 0].tolist() == [0, 0, 0]
+    assert result.top1_error == pytest.approx(2 / 3)
+    assert result.auc_by_height == {0: 0.5, 1: 0.5}  # identical scores: chance
+
+
+def test_nn_voting_takes_any_embedder(colours_release: Release) -> None:
+    result = nn_voting(colours_release, k=1, embedder=ColourHistogram(bins=4))
+    assert "ColourHistogram" in result.options["embedder"]
+    assert result.top1_error == 0.0  # each val colour falls in its class's train bin
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"), [({"k": 0}, "E_OPTIONS"), ({"split": "test"}, "E_NO_SPLIT")]
+)
+def test_bad_options_fail_with_a_code(colours_release: Release, kwargs: dict, code: str) -> None:
+    with pytest.raises(SynsetdbError) as e:
+        nn_voting(colours_release, **kwargs)
+    assert e.value.code == code
