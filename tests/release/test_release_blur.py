@@ -6,10 +6,13 @@ import hashlib
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
+from sqlalchemy import func, select
 
-from synsetdb.catalog import Project
+from synsetdb.catalog import Project, schema
 from synsetdb.engine import LocalEngine
+from synsetdb.errors import ReleaseError
 from synsetdb.release import create_release, parse_spec, verify_release
 from synsetdb.release.faces import LbpFaceDetector
 from tests.fixtures.photos import encode, photo
@@ -95,3 +98,25 @@ def test_blurring_runs_on_a_real_process_pool(wordnet_project: Path, tmp_path: P
         project, "local", parse_spec(SPEC), engine=LocalEngine(workers=0), detector=detector
     )
     assert detector.calls == 3 and local.sha256 == pooled.sha256
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "missing"])
+def test_a_bad_blob_stops_blurring_with_a_code_and_stores_nothing(
+    wordnet_project: Path, tmp_path: Path, damage: str
+) -> None:
+    project = Project.open(wordnet_project)
+    photos = _photos()
+    ingest_photos(project, tmp_path / "in", photos)
+    astronaut = hashlib.sha256(photos[PEOPLE][0]).hexdigest()
+    path = Path(project.blobs.url, astronaut[:2], astronaut)
+    if damage == "missing":
+        path.unlink()
+    else:  # another real photograph under the astronaut's key: blurring it would publish it
+        path.write_bytes(photos[CATS][0])
+    with pytest.raises(ReleaseError) as caught:
+        create_release(project, "v1", parse_spec(SPEC), engine=LocalEngine(workers=0))
+    assert caught.value.code == {"corrupt": "E_BLOB_CORRUPT", "missing": "E_BLOB_MISSING"}[damage]
+    assert astronaut in str(caught.value)  # the message names the image
+    with project.catalog.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.release)).scalar_one() == 0
+    assert [p.name for p in (wordnet_project / "releases").iterdir()] == [".cache"]

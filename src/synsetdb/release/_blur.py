@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..catalog.blobs import BlobStore
+from ..errors import ReleaseError, SynsetdbError
 from .manifest import Manifest, ReleaseItem
 
 if TYPE_CHECKING:
@@ -60,8 +61,10 @@ def blur_manifest(
     items now point at a blurred copy, and ``face_detector``, the detector's name.
 
     Raises:
-        ReleaseError: from ``blur_faces`` (``E_DECODE``, ``E_MISSING_EXTRA``, …);
-            results so far stay cached, so a re-run resumes.
+        ReleaseError: naming the image: ``E_BLOB_MISSING``/``E_BLOB_CORRUPT``
+            for a blob that is gone or no longer hashes to its key, and those
+            of ``blur_faces`` (``E_DECODE``, ``E_MISSING_EXTRA``, …); results
+            so far stay cached, so a re-run resumes.
     """
     from ..engine import LocalEngine
     from .faces import default_detector
@@ -83,14 +86,26 @@ def blur_manifest(
 
 
 def _read(blobs: BlobStore, todo: list[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
+    """Each image's bytes, re-hashed: a blurred copy of the wrong bytes would be published."""
     for image, blob in todo:
-        yield image, blobs.get(blob)
+        try:
+            data = blobs.get(blob, verify=True)
+        except SynsetdbError as exc:  # E_BLOB_MISSING, E_BLOB_CORRUPT
+            raise _naming(image, exc) from exc
+        yield image, data
 
 
 def _blur_one(detector: FaceDetector, pair: tuple[str, bytes]) -> FaceBlur | None:
     from .faces import blur_faces
 
-    return blur_faces(pair[1], detector)
+    try:
+        return blur_faces(pair[1], detector)
+    except SynsetdbError as exc:  # E_DECODE, E_BOMB, E_DETECTOR, …
+        raise _naming(pair[0], exc) from exc
+
+
+def _naming(image: str, exc: SynsetdbError) -> ReleaseError:
+    return ReleaseError(f"face blurring: image {image}: {exc}", code=exc.code)
 
 
 def _item(item: ReleaseItem, outcome: Outcome | None) -> ReleaseItem:
