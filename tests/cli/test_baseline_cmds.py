@@ -1,0 +1,86 @@
+"""``synsetdb baseline nn|nbnn|treemax`` and ``synsetdb cluster`` on a real project's release."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.cli.test_eval_cmds import DOG, GOLDFISH, TENCH, _release, run
+
+
+@pytest.fixture
+def project(wordnet_project: Path, tmp_path: Path) -> Path:
+    """The eval tests' release "r": tench, goldfish, dog; train 4 and val 2 each."""
+    _release(wordnet_project, tmp_path)
+    return wordnet_project
+
+
+def test_nn_json_predictions_chain_into_eval(project: Path, tmp_path: Path) -> None:
+    predictions, plot = tmp_path / "nn.csv", tmp_path / "nn.png"
+    code, out, err = run(
+        project, "baseline", "nn", "--release", "r", "--k", "3", "--json",
+        "--predictions", str(predictions), "--plot", str(plot),
+    )  # fmt: skip
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["baseline"] == "nn" and result["release"] == "r" and result["split"] == "val"
+    assert result["images"] == 6 and result["classes"] == 3 and result["options"]["k"] == 3
+    assert set(result["auc_by_height"]) >= {"0"}
+    assert result["nodes_by_height"]["0"] == 3
+    assert {TENCH, GOLDFISH, DOG} <= set(result["node_auc"])
+    with Image.open(plot) as image:
+        assert image.format == "PNG"
+    code, out, err = run(project, "eval", str(predictions), "--release", "r", "--json")
+    assert code == 0, err
+    scored = json.loads(out)
+    assert scored["top1_error"] == result["top1_error"]
+    assert scored["top5_error"] == result["top5_error"]
+
+
+def test_nbnn_and_treemax_print_a_table(project: Path) -> None:
+    code, out, err = run(project, "baseline", "nbnn", "--release", "r", "--per-class", "2")
+    assert code == 0, err
+    assert "nbnn-2" in out and "top-1 error" in out and "mean AUC" in out
+    code, out, err = run(
+        project, "baseline", "treemax", "--release", "r", "--embedder", "hist", "--json"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["baseline"] == "treemax" and "ColourHistogram" in result["options"]["embedder"]
+
+
+def test_cluster_writes_a_sheet_per_cluster(project: Path, tmp_path: Path) -> None:
+    out_dir = tmp_path / "sheets"
+    code, out, err = run(
+        project, "cluster", DOG, "--k", "2", "--release", "r", "--out", str(out_dir), "--json"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["wnid"] == DOG and result["k"] == 2
+    assert sum(c["size"] for c in result["clusters"]) == 6  # every dog image, both splits
+    assert sorted(p.name for p in out_dir.iterdir()) == ["cluster-00.png", "cluster-01.png"]
+    code, out, err = run(project, "cluster", DOG, "--k", "1", "--release", "r", "--out",
+                         str(out_dir), "--split", "val", "--embedder", "hog")  # fmt: skip
+    assert code == 0, err
+    assert "cluster 0: 2 image(s)" in out
+
+
+BAD_INPUT = [
+    (["baseline", "nn", "--release", "nope"], "E_NO_RELEASE"),
+    (["baseline", "nn", "--release", "r", "--split", "test"], "E_NO_SPLIT"),
+    (["baseline", "nbnn", "--release", "r", "--train-split", "test"], "E_NO_SPLIT"),
+    (["baseline", "nn", "--release", "r", "--k", "0"], "E_OPTIONS"),
+    (["baseline", "treemax", "--release", "r", "--max-negatives", "0"], "E_OPTIONS"),
+    (["cluster", "n09999999", "--k", "2", "--release", "r"], "E_NOT_IN_RELEASE"),
+    (["cluster", DOG, "--k", "7", "--release", "r"], "E_OPTIONS"),
+]
+
+
+def test_bad_input_is_one_line_with_a_code(project: Path) -> None:
+    for args, code in BAD_INPUT:
+        exit_code, out, err = run(project, *args)
+        assert exit_code == 1 and f"[{code}]" in err, (args, err)
+        assert "Traceback" not in err + out and len(err.strip().splitlines()) == 1
