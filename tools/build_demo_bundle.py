@@ -21,6 +21,12 @@ Usage:
     python tools/build_demo_bundle.py                      # cache in ~/.cache
     python tools/build_demo_bundle.py --cache /tmp/demo-dl --out /tmp/bundle
 
+Needs synsetdb importable (the bundled WordNet gives each synset's lemma and
+subtree; ``synsetdb.demo.bundle`` gives the columns of items.csv) and Pillow;
+on a cache miss also ``apt-get`` with Debian bookworm's package lists, ``npm``
+and ``pip``. What the images are, and the table of synsets and codepoints, live
+in ``tools/demo_bundle_sources.py``.
+
 Only this script uses the network; the bundle it writes is committed and the
 demo reads it offline.
 """
@@ -60,6 +66,7 @@ from demo_bundle_sources import (
     licence_texts,
     readme_text,
 )
+from synsetdb.demo.bundle import BUNDLE_COLUMNS, BundleItem
 from synsetdb.hierarchy import DENG2009_SUBTREES, Taxonomy
 
 log = logging.getLogger("build_demo_bundle")
@@ -70,7 +77,6 @@ CANVAS = 192  # emoji: a square white canvas ...
 GLYPH_BOX = 160  # ... with the trimmed glyph scaled to fit this box, centred
 PHOTO_SIDE = 256  # photographs: the shorter side after resizing
 JPEG = {"quality": 85, "subsampling": "4:2:0", "optimize": True, "progressive": False}
-COLUMNS = ("path", "wnid", "label", "source", "title", "author", "licence", "origin", "sha256")
 
 
 # --- fetching and reading the pinned archives ---------------------------------------------
@@ -315,22 +321,10 @@ def jpeg_bytes(image: Image.Image) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One image of the bundle with its row of items.csv."""
+    """One image of the bundle: its row of items.csv and its JPEG bytes."""
 
-    path: str
-    wnid: str
-    label: str
-    source: str
-    title: str
-    author: str
-    licence: str
-    origin: str
+    entry: BundleItem
     data: bytes
-
-    def row(self) -> list[str]:
-        digest = hashlib.sha256(self.data).hexdigest()
-        return [self.path, self.wnid, self.label, self.source, self.title, self.author,
-                self.licence, self.origin, digest]  # fmt: skip
 
 
 def glyph_choices(
@@ -361,25 +355,26 @@ def synset_items(
             continue
         name = unicodedata.name(chr(codepoint))
         slug = f"u{codepoint:04x}-{name.lower().replace(' ', '-')}"
-        items.append(
-            Item(
-                path=f"images/{spec.wnid}/{source.name}-{slug}.jpg",
-                wnid=spec.wnid,
-                label=label,
-                source=source.name,
-                title=f"U+{codepoint:04X} {name}",
-                author=rendering.author,
-                licence=source.licence,
-                origin=rendering.origin,
-                data=jpeg_bytes(compose_glyph(rendering.image)),
-            )
+        data = jpeg_bytes(compose_glyph(rendering.image))
+        entry = BundleItem(
+            path=f"images/{spec.wnid}/{source.name}-{slug}.jpg",
+            wnid=spec.wnid,
+            label=label,
+            source=source.name,
+            title=f"U+{codepoint:04X} {name}",
+            author=rendering.author,
+            licence=source.licence,
+            origin=rendering.origin,
+            sha256=hashlib.sha256(data).hexdigest(),
         )
+        items.append(Item(entry, data))
     return items
 
 
 def photo_item(spec: SynsetSpec, label: str, photo: Photo, members: Members) -> Item:
     file_name = photo.member.rsplit("/", 1)[1]
-    return Item(
+    data = jpeg_bytes(compose_photo(members[photo.member], photo))
+    entry = BundleItem(
         path=f"images/{spec.wnid}/{photo.source}-{file_name.rsplit('.', 1)[0].lower()}.jpg",
         wnid=spec.wnid,
         label=label,
@@ -388,8 +383,9 @@ def photo_item(spec: SynsetSpec, label: str, photo: Photo, members: Members) -> 
         author=photo.author,
         licence=photo.licence,
         origin=ARCHIVES[photo.source].origin(photo.member),
-        data=jpeg_bytes(compose_photo(members[photo.member], photo)),
+        sha256=hashlib.sha256(data).hexdigest(),
     )
+    return Item(entry, data)
 
 
 def write_bundle(out: Path, items: Sequence[Item], licences: dict[str, str], readme: str) -> None:
@@ -397,7 +393,7 @@ def write_bundle(out: Path, items: Sequence[Item], licences: dict[str, str], rea
     for folder in ("images", "LICENSES"):
         shutil.rmtree(out / folder, ignore_errors=True)
     for item in items:
-        target = out / item.path
+        target = out / item.entry.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(item.data)
     (out / "LICENSES").mkdir(parents=True)
@@ -405,8 +401,9 @@ def write_bundle(out: Path, items: Sequence[Item], licences: dict[str, str], rea
         (out / "LICENSES" / f"{source}.txt").write_text(text, encoding="utf-8")
     with (out / "items.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(item.row() for item in sorted(items, key=lambda item: item.path))
+        writer.writerow(BUNDLE_COLUMNS)
+        for entry in sorted((item.entry for item in items), key=lambda entry: entry.path):
+            writer.writerow(getattr(entry, column) for column in BUNDLE_COLUMNS)
     (out / "README.md").write_text(readme, encoding="utf-8")
 
 
@@ -415,15 +412,15 @@ def check_distinct(items: Sequence[Item]) -> None:
     seen: dict[str, str] = {}
     hashes: list[tuple[int, Item]] = []
     for item in items:
-        digest = hashlib.sha256(item.data).hexdigest()
+        path, digest = item.entry.path, item.entry.sha256
         if digest in seen:
-            raise SystemExit(f"{item.path} has the same bytes as {seen[digest]}")
-        seen[digest] = item.path
+            raise SystemExit(f"{path} has the same bytes as {seen[digest]}")
+        seen[digest] = path
         hashes.append((dhash(item.data), item))
     for i, (a, first) in enumerate(hashes):
         for b, second in hashes[i + 1 :]:
             if (a ^ b).bit_count() <= 4:
-                log.warning("near-identical: %s and %s", first.path, second.path)
+                log.warning("near-identical: %s and %s", first.entry.path, second.entry.path)
 
 
 def dhash(data: bytes) -> int:

@@ -298,10 +298,10 @@ def system_text(path: Path, sha256: str) -> str:
 def readme_text(items: Sequence[Any], wordnet: Any, subtrees: Mapping[str, str]) -> str:
     """The bundle's README: what it holds, where each image came from, how it was made."""
     names = {wnid: name for name, wnid in subtrees.items()}
-    counts: Counter[str] = Counter(item.wnid for item in items)
+    counts: Counter[str] = Counter(item.entry.wnid for item in items)
     by_source: defaultdict[str, set[str]] = defaultdict(set)
     for item in items:
-        by_source[item.wnid].add(item.source)
+        by_source[item.entry.wnid].add(item.entry.source)
     rows = []
     for spec in SYNSETS:
         under = [names[a] for a in wordnet.ancestors(spec.wnid) if a in names] or ["(none)"]
@@ -310,7 +310,7 @@ def readme_text(items: Sequence[Any], wordnet: Any, subtrees: Mapping[str, str])
         rows.append(
             f"| {spec.wnid} | {lemma} | {', '.join(under)} | {counts[spec.wnid]} | {sources} |"
         )
-    per_source = Counter(item.source for item in items)
+    per_source = Counter(item.entry.source for item in items)
     source_rows = [
         f"| {source} | {per_source[source]} | {licence} | {origin} |"
         for source, licence, origin in SOURCE_TABLE
