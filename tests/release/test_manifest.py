@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
 from pathlib import Path
 
@@ -100,4 +101,30 @@ def test_a_class_missing_from_the_hierarchy_is_refused() -> None:
     item = ReleaseItem("a" * 64, "n02084071", "train", "a" * 64, "x")
     with pytest.raises(ReleaseError) as e:
         Manifest(classes=(ReleaseClass(0, "n02084071", "dog"),), hierarchy={}, items=(item,))
+    assert e.value.code == "E_MANIFEST"
+
+
+def test_the_same_content_in_another_order_is_the_same_manifest(manifest: Manifest) -> None:
+    items = list(manifest.items)
+    random.Random(1).shuffle(items)
+    hierarchy = {w: tuple(reversed(p)) for w, p in reversed(list(manifest.hierarchy.items()))}
+    assert any(len(p) > 1 for p in hierarchy.values())  # some parents really are reordered
+    again = Manifest(classes=manifest.classes, hierarchy=hierarchy, items=tuple(items))
+    same = replace(manifest, spec={}, catalog_state={}, synsetdb_version="")
+    assert again.to_bytes() == same.to_bytes() and again.sha256 == same.sha256
+    assert again.items == same.items  # kept in the canonical order, not only hashed in it
+    assert list(again.items) == sorted(again.items, key=lambda it: (it.split, it.wnid, it.name))
+
+
+@pytest.mark.parametrize(
+    "hierarchy",
+    [
+        {"n02084071": ("n02084071",)},  # its own parent
+        {"n02084071": ("a",), "a": ("b",), "b": ("n02084071",)},
+        {"n02084071": ("a", "c"), "a": (), "c": ("d",), "d": ("c",)},  # a loop above one path
+    ],
+)
+def test_a_cycle_in_the_hierarchy_is_refused(hierarchy: dict[str, tuple[str, ...]]) -> None:
+    with pytest.raises(ReleaseError, match="cycle") as e:
+        Manifest(classes=(ReleaseClass(0, "n02084071", "dog"),), hierarchy=hierarchy, items=())
     assert e.value.code == "E_MANIFEST"

@@ -37,7 +37,6 @@ from .splits import TRAIN, SplitEntry, assign_splits, split_key
 __all__ = ["BuildResult", "build_manifest", "induced_hierarchy", "item_names", "resolve_selection"]
 
 _IMAGE = attrgetter("image")
-_ITEM_ORDER = attrgetter("split", "wnid", "name")
 _MAX_STEM = 200
 
 
@@ -242,8 +241,7 @@ def _manifest(
         )
         for (w, r), split, name in zip(flat, splits, names, strict=True)
     ]
-    items.sort(key=_ITEM_ORDER)
-    return Manifest(
+    return Manifest(  # sorts the items: (split, wnid, name)
         classes=tuple(ReleaseClass(i, w, taxonomy.get(w).name) for i, w in enumerate(classes)),
         hierarchy=induced_hierarchy(taxonomy, classes),
         items=tuple(items),

@@ -19,6 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 from ..errors import ReleaseError
@@ -29,6 +30,7 @@ __all__ = ["MANIFEST_FORMAT", "Manifest", "ReleaseClass", "ReleaseItem"]
 MANIFEST_FORMAT = "synsetdb-release/1"
 
 Box = tuple[float, float, float, float]
+_ITEM_ORDER = attrgetter("split", "wnid", "name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,9 @@ class Manifest:
     Attributes:
         classes: in label-index order.
         hierarchy: every class and each of its ancestors, mapped to its parents
-            (the sub-DAG of the taxonomy the classes induce; roots map to ``()``).
-        items: sorted by (split, wnid, name).
+            (the sub-DAG of the taxonomy the classes induce; roots map to ``()``);
+            kept sorted by wnid, each node's parents sorted.
+        items: kept sorted by (split, wnid, name), whatever order they are given in.
         spec: the resolved spec the release was built from (JSON values).
         parent: the parent release's manifest sha256, if any.
         catalog_state: what the catalog looked like (taxonomy fingerprint, …).
@@ -97,6 +100,12 @@ class Manifest:
     synsetdb_version: str = ""
 
     def __post_init__(self) -> None:
+        # The canonical order, whatever order the caller gave: the same content,
+        # the same bytes, the same sha256.
+        object.__setattr__(self, "items", tuple(sorted(self.items, key=_ITEM_ORDER)))
+        object.__setattr__(
+            self, "hierarchy", {w: tuple(sorted(set(p))) for w, p in sorted(self.hierarchy.items())}
+        )
         _validate(self)
 
     # ------------------------------------------------------------------ lookups
@@ -248,7 +257,8 @@ def _validate(manifest: Manifest) -> None:
     """Check the invariants every reader relies on.
 
     Classes are indexed 0..n-1 with unique wnids; the hierarchy holds every
-    class and every parent it names; items have known classes and unique names.
+    class and every parent it names, and has no cycle; items have known
+    classes and unique names.
     """
     wnids = [c.wnid for c in manifest.classes]
     if [c.index for c in manifest.classes] != list(range(len(wnids))):
@@ -269,6 +279,7 @@ def _validate(manifest: Manifest) -> None:
             f"{len(dangling)} parent(s) missing from the hierarchy, e.g. {min(dangling)}",
             code="E_MANIFEST",
         )
+    _check_acyclic(manifest.hierarchy)
     known = set(wnids)
     names: set[str] = set()
     for item in manifest.items:
@@ -279,3 +290,30 @@ def _validate(manifest: Manifest) -> None:
         if item.name in names:
             raise ReleaseError(f"two items are named {item.name!r}", code="E_MANIFEST")
         names.add(item.name)
+
+
+def _check_acyclic(hierarchy: Mapping[str, tuple[str, ...]]) -> None:
+    """Refuse a cycle of parents (depths, paths and heights all assume none)."""
+    done: set[str] = set()
+    for start in hierarchy:
+        path: list[str] = []
+        on_path: set[str] = set()
+        stack = [(start, iter(hierarchy[start]))]
+        while stack:
+            node, parents = stack[-1]
+            if node not in on_path:
+                path.append(node)
+                on_path.add(node)
+            parent = next((p for p in parents if p not in done), None)
+            if parent is None:
+                stack.pop()
+                on_path.discard(path.pop())
+                done.add(node)
+            elif parent in on_path:
+                cycle = path[path.index(parent) :]
+                raise ReleaseError(
+                    f"the hierarchy has a cycle: {' -> '.join([*cycle, parent])}",
+                    code="E_MANIFEST",
+                )
+            else:
+                stack.append((parent, iter(hierarchy[parent])))
