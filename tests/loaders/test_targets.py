@@ -66,7 +66,7 @@ def diamond(extra: dict[str, tuple[str, ...]] | None = None) -> Manifest:
 
 
 def test_equally_long_paths_are_broken_by_sorted_order() -> None:
-    assert longest_paths(diamond().hierarchy, ["leaf"]) == {"leaf": ("root", "a", "leaf")}
+    assert longest_paths(diamond().taxonomy(), ["leaf"]) == {"leaf": ("root", "a", "leaf")}
     assert AncestorTarget(diamond(), depth=1).ancestors == ("a",)
     # a longer path through b wins over sorted order
     longer = diamond({"b": ("mid",), "mid": ("root",)})

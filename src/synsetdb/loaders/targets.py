@@ -1,7 +1,8 @@
 """Hierarchical targets: class labels mapped up the release's hierarchy.
 
 Both are ``target_transform``\\ s (class index in, new index out) built from a
-release's manifest, so they need neither torch nor the taxonomy::
+release's manifest and the hierarchy it induces (``Manifest.taxonomy()``), so
+they need neither torch nor the project's taxonomy::
 
     coarse = AncestorTarget(release.manifest, depth=9)          # e.g. mammal, angiosperm
     breeds = SuperclassTarget(release.manifest, ["n01861778", "n00017222"], unmatched="drop")
@@ -15,13 +16,15 @@ paths the first in sorted order (compared as wnid sequences from the root).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Literal, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from ..errors import ReleaseError
 from ..release.handle import Release
 from ..release.manifest import Manifest
+
+if TYPE_CHECKING:
+    from ..hierarchy import Taxonomy
 
 __all__ = ["AncestorTarget", "ClassFilter", "SuperclassTarget", "keeps_of", "longest_paths"]
 
@@ -49,34 +52,19 @@ def _manifest(source: Manifest | Release) -> Manifest:
     return source.manifest if isinstance(source, Release) else source
 
 
-def longest_paths(
-    hierarchy: Mapping[str, Sequence[str]], wnids: Iterable[str]
-) -> dict[str, tuple[str, ...]]:
+def longest_paths(taxonomy: Taxonomy, wnids: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """Each wnid's longest path from a root (root first, the wnid last).
 
     Ties between equally long paths go to the smallest as a tuple of wnids.
 
     Raises:
-        ReleaseError: ``E_MANIFEST`` when a wnid or a parent is not in
-            ``hierarchy``, or the parents form a cycle.
+        UnknownSynsetError: a wnid the taxonomy does not hold.
     """
-    visiting: set[str] = set()
-
-    @functools.cache
-    def best(wnid: str) -> tuple[str, ...]:
-        if wnid not in hierarchy:
-            raise ReleaseError(f"{wnid} is not in the release's hierarchy", code="E_MANIFEST")
-        if wnid in visiting:
-            raise ReleaseError(f"the hierarchy has a cycle through {wnid}", code="E_MANIFEST")
-        visiting.add(wnid)
-        paths = [best(parent) for parent in hierarchy[wnid]]
-        visiting.discard(wnid)
-        if not paths:
-            return (wnid,)
-        longest = max(len(p) for p in paths)
-        return (*min(p for p in paths if len(p) == longest), wnid)
-
-    return {wnid: best(wnid) for wnid in wnids}
+    found = {}
+    for wnid in wnids:
+        length = taxonomy.depth(wnid).longest + 1
+        found[wnid] = min(p[::-1] for p in taxonomy.paths_to_root(wnid) if len(p) == length)
+    return found
 
 
 class AncestorTarget:
@@ -104,7 +92,7 @@ class AncestorTarget:
             raise ReleaseError(f"depth must be 0 or more, got {depth}", code="E_TARGETS")
         m = _manifest(manifest)
         self.depth = depth
-        self.paths = longest_paths(m.hierarchy, m.wnids)
+        self.paths = longest_paths(m.taxonomy(), m.wnids)
         self.ancestors = tuple(self._at_depth(self.paths[w]) for w in m.wnids)
         self.classes = sorted(set(self.ancestors))
         self.class_to_idx = {w: i for i, w in enumerate(self.classes)}
@@ -154,13 +142,13 @@ class SuperclassTarget:
                 f"unmatched must be 'error' or 'drop', not {unmatched!r}", code="E_TARGETS"
             )
         m = _manifest(manifest)
-        longest_paths(m.hierarchy, m.wnids)  # checks the hierarchy is whole and acyclic
+        taxonomy = m.taxonomy()
         self.classes = list(superclasses)
         if not self.classes or len(set(self.classes)) != len(self.classes):
             raise ReleaseError(
                 "superclasses must be a non-empty list of distinct wnids", code="E_TARGETS"
             )
-        unknown = [w for w in self.classes if w not in m.hierarchy]
+        unknown = [w for w in self.classes if w not in taxonomy]
         if unknown:
             raise ReleaseError(
                 f"superclass(es) not in the release's hierarchy: {_listed(unknown)}",
@@ -168,7 +156,7 @@ class SuperclassTarget:
             )
         self.class_to_idx = {w: i for i, w in enumerate(self.classes)}
         self.unmatched = unmatched
-        under = _superclasses_of(m, self.class_to_idx)
+        under = [_under(taxonomy, w, self.class_to_idx) for w in m.wnids]
         _check_overlaps(m, under, self.classes)
         dropped = [m.classes[c] for c, found in enumerate(under) if not found]
         if dropped and unmatched == "error":
@@ -196,20 +184,10 @@ class SuperclassTarget:
         return f"SuperclassTarget(classes={len(self.classes)}, dropped={len(self.dropped)})"
 
 
-def _superclasses_of(manifest: Manifest, index: Mapping[str, int]) -> list[list[int]]:
-    """Per class, the indices of the superclasses it falls under (itself included)."""
-    ancestors = _ancestor_sets(manifest.hierarchy)
-    return [sorted(index[a] for a in ancestors(c.wnid) if a in index) for c in manifest.classes]
-
-
-def _ancestor_sets(hierarchy: Mapping[str, Sequence[str]]) -> Callable[[str], frozenset[str]]:
-    """A cached function: wnid -> itself and all its ancestors in ``hierarchy``."""
-
-    @functools.cache
-    def up(wnid: str) -> frozenset[str]:
-        return frozenset({wnid}).union(*(up(p) for p in hierarchy.get(wnid, ())))
-
-    return up
+def _under(taxonomy: Taxonomy, wnid: str, superclasses: dict[str, int]) -> list[int]:
+    """The indices of the superclasses ``wnid`` falls under (itself included), sorted."""
+    ancestors = taxonomy.ancestors(wnid, include_self=True)
+    return sorted(superclasses[a] for a in ancestors if a in superclasses)
 
 
 def _check_overlaps(manifest: Manifest, under: list[list[int]], superclasses: list[str]) -> None:
