@@ -223,6 +223,7 @@ def test_the_diff_against_the_parent(release: Release, tmp_path: Path) -> None:
     assert md_rows(markdown, "images added") == [["images added", "2"]]
     assert md_rows(markdown, "images removed") == [["images removed", "11"]]
     assert md_rows(markdown, "items moved between splits") == [["items moved between splits", "1"]]
+    assert md_rows(markdown, "images relabelled") == [["images relabelled", "0"]]
     assert "- classes added: n01503061" in markdown
     assert "- classes removed: n11978233" in markdown
     assert "- moved train → val: 1" in markdown

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter, deque
-from collections.abc import Mapping
+from collections import Counter
 from dataclasses import dataclass
 
 from .manifest import Manifest
@@ -22,44 +21,27 @@ class Facts:
     splits: tuple[str, ...]
     per_class: dict[str, Counter[str]]  # wnid -> split -> items
     totals: dict[str, int]  # wnid -> items
-    depths: dict[str, int]  # class wnid -> fewest edges up to a root
+    depths: dict[str, int]  # class wnid -> fewest edges up to a root (WordNet's min_depth)
 
     @classmethod
     def of(cls, manifest: Manifest) -> Facts:
         per_class: dict[str, Counter[str]] = {w: Counter() for w in manifest.wnids}
         for item in manifest.items:
             per_class[item.wnid][item.split] += 1
-        depth = _shortest_depths(manifest.hierarchy)
+        taxonomy = manifest.taxonomy()
         return cls(
             wnids=tuple(manifest.wnids),
             names={c.wnid: c.name for c in manifest.classes},
             splits=manifest.splits,
             per_class=per_class,
             totals={w: sum(c.values()) for w, c in per_class.items()},
-            depths={w: depth[w] for w in manifest.wnids if w in depth},
+            depths={w: taxonomy.depth(w).shortest for w in manifest.wnids},
         )
 
     def by_size(self) -> list[str]:
         """Class wnids, largest first (ties by index order)."""
         order = {w: i for i, w in enumerate(self.wnids)}
         return sorted(self.wnids, key=lambda w: (-self.totals[w], order[w]))
-
-
-def _shortest_depths(hierarchy: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
-    """Fewest edges from each node up to a root, breadth-first from the roots (cycle-safe)."""
-    children: dict[str, list[str]] = {}
-    for node, parents in hierarchy.items():
-        for p in parents:
-            children.setdefault(p, []).append(node)
-    depth = {node: 0 for node, parents in hierarchy.items() if not parents}
-    queue = deque(sorted(depth))
-    while queue:
-        node = queue.popleft()
-        for child in sorted(children.get(node, ())):
-            if child not in depth:
-                depth[child] = depth[node] + 1
-                queue.append(child)
-    return depth
 
 
 def classes_csv(manifest: Manifest, facts: Facts) -> bytes:
@@ -69,6 +51,6 @@ def classes_csv(manifest: Manifest, facts: Facts) -> bytes:
     writer.writerow(["index", "wnid", "name", *facts.splits, "total", "depth"])
     for c in manifest.classes:
         counts = [facts.per_class[c.wnid][s] for s in facts.splits]
-        depth = facts.depths.get(c.wnid)
+        depth = facts.depths[c.wnid]
         writer.writerow([c.index, c.wnid, c.name, *counts, facts.totals[c.wnid], depth])
     return out.getvalue().encode()

@@ -39,6 +39,7 @@ from ._datasheet_doc import (
 )
 from ._datasheet_facts import Facts, classes_csv
 from ._datasheet_plots import plot_class_counts, plot_depths
+from .diff import diff_releases
 from .handle import Release
 from .manifest import MANIFEST_FORMAT, Manifest
 
@@ -221,13 +222,12 @@ def _size_summary(facts: Facts) -> Table:
 def _hierarchy(manifest: Manifest, facts: Facts) -> list[Block]:
     roots = sorted(w for w, parents in manifest.hierarchy.items() if not parents)
     per_depth = Counter(facts.depths.values())
-    unreached = [w for w in facts.wnids if w not in facts.depths]
     text = (
         f"The classes induce a hierarchy of {len(manifest.hierarchy):,} synsets (the classes "
         f"and all their WordNet ancestors) with {len(roots)} root(s): {few(roots)}. A "
         "class's depth is the fewest is-a edges from it up to a root (WordNet's min_depth)."
     )
-    blocks: list[Block] = [
+    return [
         Para(text),
         Table(
             ("depth", "classes"),
@@ -236,9 +236,6 @@ def _hierarchy(manifest: Manifest, facts: Facts) -> list[Block]:
         ),
         Figure(DEPTHS_PNG, "Classes per depth of the release's hierarchy"),
     ]
-    if unreached:
-        blocks.append(Para(f"No root reachable (a cycle?) from: {few(unreached)}."))
-    return blocks
 
 
 def _formats_and_boxes(manifest: Manifest) -> Bullets:
@@ -438,33 +435,26 @@ def _provenance_gaps(
 
 
 def _parent_diff(parent: Release, manifest: Manifest) -> list[Block]:
-    """What changed since the parent: classes and images added and removed, split moves."""
-    old, new = parent.manifest, manifest
-    old_classes, new_classes = set(old.wnids), set(new.wnids)
-    old_images = {it.image for it in old.items}
-    new_images = {it.image for it in new.items}
-    old_split = {(it.image, it.wnid): it.split for it in old.items}
-    moves = Counter(
-        (old_split[(it.image, it.wnid)], it.split)
-        for it in new.items
-        if old_split.get((it.image, it.wnid), it.split) != it.split
-    )
-    note = "" if new.parent in (None, old.sha256) else " (not the parent this manifest names)"
+    """What changed since the parent (``diff_releases``), counted, with the classes named."""
+    diff = diff_releases(parent, manifest)
+    counts = diff.counts()
+    moves = Counter((before, after) for _, _, before, after in diff.moved)
+    note = "" if manifest.parent in (None, diff.a) else " (not the parent this manifest names)"
     rows = [
-        ("classes added", _n(len(new_classes - old_classes))),
-        ("classes removed", _n(len(old_classes - new_classes))),
-        ("images added", _n(len(new_images - old_images))),
-        ("images removed", _n(len(old_images - new_images))),
-        ("items moved between splits", _n(sum(moves.values()))),
-    ]
-    blocks: list[Block] = [
-        Para(f"Changes since {parent.name} ({old.sha256}){note}:", strong=True),
-        Table(("change", "count"), tuple(rows), frozenset({1})),
+        ("classes added", _n(counts["classes_added"])),
+        ("classes removed", _n(counts["classes_removed"])),
+        ("images added", _n(counts["images_added"])),
+        ("images removed", _n(counts["images_removed"])),
+        ("items moved between splits", _n(counts["moved"])),
+        ("images relabelled", _n(counts["relabelled"])),
     ]
     named = [
-        f"classes added: {few(sorted(new_classes - old_classes))}",
-        f"classes removed: {few(sorted(old_classes - new_classes))}",
+        f"classes added: {few(list(diff.classes_added))}",
+        f"classes removed: {few(list(diff.classes_removed))}",
         *(f"moved {a} → {b}: {_n(n)}" for (a, b), n in sorted(moves.items())),
     ]
-    blocks.append(Bullets(tuple(x for x in named if not x.endswith(": "))))
-    return blocks
+    return [
+        Para(f"Changes since {parent.name} ({diff.a}){note}:", strong=True),
+        Table(("change", "count"), tuple(rows), frozenset({1})),
+        Bullets(tuple(x for x in named if not x.endswith(": "))),
+    ]
