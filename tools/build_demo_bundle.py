@@ -66,7 +66,7 @@ from demo_bundle_sources import (
     licence_texts,
     readme_text,
 )
-from synsetdb.demo.bundle import BUNDLE_COLUMNS, BundleItem
+from synsetdb.demo.sample import BUNDLE_COLUMNS, BundleItem
 from synsetdb.hierarchy import DENG2009_SUBTREES, Taxonomy
 
 log = logging.getLogger("build_demo_bundle")

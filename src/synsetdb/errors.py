@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "CatalogError",
     "ConfigError",
+    "DemoError",
     "EvaluationError",
     "FormatError",
     "IngestError",
@@ -150,3 +151,9 @@ class EvaluationError(SynsetdbError, ValueError):
     """Predictions or ground truth that cannot be scored."""
 
     code = "E_EVAL"
+
+
+class DemoError(SynsetdbError):
+    """``synsetdb demo`` cannot run: its bundle is damaged or its project is in the way."""
+
+    code = "E_DEMO"

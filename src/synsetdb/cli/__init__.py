@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401  (importing registers the commands)
     baseline_cmds,
+    demo_cmds,
     eval_cmds,
     export_cmds,
     ingest_cmds,

@@ -1,0 +1,221 @@
+"""``synsetdb demo`` end to end on the bundled sample: every stage, a second run, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from synsetdb.catalog import Project
+from synsetdb.cli import cli
+from synsetdb.demo import DemoConfig, load_bundle, run_demo
+from synsetdb.demo.crowd import SimulatedWorker, _is_correct
+from synsetdb.demo.sample import bundle_root, propose
+from synsetdb.errors import DemoError
+from synsetdb.hierarchy import Taxonomy
+
+pytestmark = pytest.mark.slow
+
+
+def _demo(directory: Path, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["demo", str(directory), *extra])
+    return result.exit_code, result.output
+
+
+def _steps(output: str) -> dict[str, dict[str, Any]]:
+    return {step["name"]: step for step in json.loads(output)["steps"]}
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[str]]]:
+    """The demo run twice in one fresh folder, as the README's first command runs it."""
+    root = tmp_path_factory.mktemp("demo") / "synsetdb-demo"
+    outputs = []
+    for _ in range(2):
+        code, output = _demo(root, "--json")
+        assert code == 0, output
+        outputs.append(output)
+    yield root, outputs
+
+
+def test_the_demo_runs_every_stage_on_the_bundle(demo_runs: tuple[Path, list[str]]) -> None:
+    root, outputs = demo_runs
+    steps = _steps(outputs[0])
+    assert list(steps) == ["project", "ingest", "verify", "release", "export", "baseline+eval"]
+    bundle = load_bundle()
+    ingest = steps["ingest"]
+    assert ingest["images"] == len(bundle) and ingest["rejected"] == 0
+    assert ingest["added"] == len(bundle)  # every bundle image distinct
+    assert ingest["proposals"] > len(bundle)  # search noise proposed some wrongly
+    verify = steps["verify"]
+    assert verify["votes"] > 0 and verify["candidate"] == 0  # everything was decided
+    assert verify["precision"] >= 0.95 and verify["recall"] >= 0.8
+    release = steps["release"]
+    assert release["created"] and set(release["splits"]) == {"train", "val"}
+    assert release["splits"]["val"] >= 10
+    export = root / "exports" / "ilsvrc"
+    mapping = (export / "LOC_synset_mapping.txt").read_text().splitlines()
+    assert len(mapping) >= 10
+    assert sum(1 for _ in (export / "val").rglob("*.JPEG")) == release["splits"]["val"]
+    assert (root / "releases" / "demo" / "datasheet.html").is_file()
+    scores = steps["baseline+eval"]
+    assert scores["images"] == release["splits"]["val"]
+    assert 0.0 <= scores["top5_error"] <= scores["top1_error"] < 1.0
+    assert scores["baseline_auc_by_height"]  # the 2009 per-height AUCs
+
+
+def test_the_demo_predictions_score_the_same_with_synsetdb_eval(
+    demo_runs: tuple[Path, list[str]],
+) -> None:
+    root, outputs = demo_runs
+    paths = json.loads(outputs[0])["paths"]
+    result = CliRunner().invoke(
+        cli, ["--project", str(root), "eval", paths["predictions"], "--release", "demo", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    by_eval = json.loads(result.output)
+    by_demo = json.loads(Path(paths["scores"]).read_text())
+    for key in ("images", "top1_error", "top5_error", "mistake_severity", "per_class_accuracy"):
+        assert by_eval[key] == by_demo[key], key
+
+
+def test_a_second_run_finds_everything_done(demo_runs: tuple[Path, list[str]]) -> None:
+    _, outputs = demo_runs
+    first, second = (_steps(o) for o in outputs)
+    assert not second["project"]["created"]
+    assert (
+        second["ingest"]["added"] == 0
+        and second["ingest"]["skipped"] == first["ingest"]["proposals"]
+    )
+    assert second["verify"]["votes"] == 0
+    assert not second["release"]["created"]
+    assert second["release"]["sha256"] == first["release"]["sha256"]
+    assert second["export"]["files_written"] == 0
+    for key in ("top1_error", "top5_error", "per_class_accuracy", "baseline_auc_by_height"):
+        assert second["baseline+eval"][key] == first["baseline+eval"][key]
+
+
+def test_the_summary_says_where_everything_is(tmp_path: Path) -> None:
+    """The terminal output, on a small copy of the bundle (the full one ran above)."""
+    code, output = _demo(tmp_path / "demo", "--bundle", str(_small_bundle(tmp_path)))
+    assert code == 0, output
+    for stage in ("ingest", "verify", "release", "export", "baseline+eval"):
+        assert f"{stage} (" in output
+    assert "datasheet.html" in output and "verify serve" in output
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _small_bundle(tmp_path: Path, per_class: int = 6) -> Path:
+    """A copy of the bundle with ``per_class`` images of each of its first four synsets."""
+    source = Path(str(bundle_root()))
+    target = tmp_path / "bundle"
+    rows = list(csv.DictReader((source / "items.csv").open(encoding="utf-8")))
+    wnids = sorted({r["wnid"] for r in rows})[:4]
+    kept = [r for w in wnids for r in [r for r in rows if r["wnid"] == w][:per_class]]
+    for row in kept:
+        (target / row["path"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / row["path"], target / row["path"])
+    with (target / "items.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(kept)
+    return target
+
+
+@pytest.fixture
+def demo_project(wordnet_project: Path) -> Path:
+    """A demo folder whose project exists already (saves the WordNet load)."""
+    (wordnet_project / "demo.json").write_text('{"seed": 2009}\n')
+    return wordnet_project
+
+
+def test_a_folder_holding_something_else_is_refused_untouched(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("my notes")
+    code, output = _demo(folder)
+    assert code != 0 and "E_DEMO_DIR" in output and "Traceback" not in output
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
+def test_a_tampered_bundle_image_is_refused(demo_project: Path, tmp_path: Path) -> None:
+    bundle = _small_bundle(tmp_path)
+    victim = next((bundle / "images").rglob("*.jpg"))
+    victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(DemoError) as caught:
+        run_demo(demo_project, DemoConfig(ingest_workers=0), bundle=bundle)
+    assert caught.value.code == "E_BUNDLE" and victim.name in str(caught.value)
+    project = Project.open(demo_project)
+    assert project.catalog.stats().releases == 0  # the pipeline stopped at ingest
+    project.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("path,wnid\nimages/a.jpg,n02084071\n", "expected the columns"),
+        (
+            "path,wnid,label,source,title,author,licence,origin,sha256\n"
+            "images/a.jpg,n02084071,dog,noto,,x,MIT,y,00\n",
+            "line 2: an empty field",
+        ),
+        ("path,wnid,label,source,title,author,licence,origin,sha256\n", "lists no images"),
+        (b"\xff\xfe\x00junk", "cannot read"),
+    ],
+)
+def test_a_malformed_bundle_list_is_refused(
+    tmp_path: Path, text: str | bytes, message: str
+) -> None:
+    listing = tmp_path / "items.csv"
+    if isinstance(text, bytes):
+        listing.write_bytes(text)
+    else:
+        listing.write_text(text)
+    with pytest.raises(DemoError, match=message) as caught:
+        load_bundle(tmp_path)
+    assert caught.value.code == "E_BUNDLE"
+
+
+def test_a_changed_catalog_never_alters_the_demo_release(
+    demo_project: Path, tmp_path: Path
+) -> None:
+    bundle = _small_bundle(tmp_path, per_class=5)
+    run_demo(demo_project, DemoConfig(ingest_workers=0), bundle=bundle)
+    manifest = (demo_project / "releases" / "demo" / "manifest.json").read_bytes()
+    bigger = _small_bundle(tmp_path / "more", per_class=6)
+    with pytest.raises(DemoError) as caught:
+        run_demo(demo_project, DemoConfig(ingest_workers=0), bundle=bigger)
+    assert caught.value.code == "E_DEMO_CHANGED"
+    assert (demo_project / "releases" / "demo" / "manifest.json").read_bytes() == manifest
+
+
+# --------------------------------------------------------------------------- parts
+
+
+def test_every_synset_gets_unrelated_noise(wordnet: Taxonomy) -> None:
+    bundle = load_bundle()
+    proposals = propose(bundle, wordnet, noise=0.3, seed=7)
+    assert proposals == propose(bundle, wordnet, noise=0.3, seed=7)
+    assert proposals != propose(bundle, wordnet, noise=0.3, seed=8)
+    wrong = [p for p in proposals if not p.shows_synset]
+    own = Counter(item.wnid for item in bundle)
+    assert Counter(p.wnid for p in wrong) == {w: max(1, round(0.3 * n)) for w, n in own.items()}
+    for p in wrong:
+        assert not wordnet.is_a(p.item.wnid, p.wnid) and not wordnet.is_a(p.wnid, p.item.wnid)
+    assert len({p.key for p in proposals}) == len(proposals)  # ingest keys are unique
+
+
+def test_a_simulated_worker_is_right_as_often_as_its_accuracy() -> None:
+    worker = SimulatedWorker("w", 0.8)
+    right = [_is_correct(worker, f"{i:064x}", "n02084071", seed=1) for i in range(4000)]
+    assert 0.78 < sum(right) / len(right) < 0.82
+    assert right == [_is_correct(worker, f"{i:064x}", "n02084071", seed=1) for i in range(4000)]
