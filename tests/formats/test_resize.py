@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from synsetdb.formats._images import output_size
 from synsetdb.ingest.sources.devkit import parse_prediction, read_solution
@@ -118,3 +118,31 @@ def test_exif_rotated_images_come_out_upright(release: Release, export: Export) 
     out = Path(export(with_items(release, items), "ilsvrc", resize_side=40).out)
     exported = exported_images(out, "ilsvrc")[items[1].name]
     assert Image.open(io.BytesIO(exported)).size == (40, 60)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("side", [40, None])
+def test_boxes_turn_upright_with_their_image(
+    release: Release, export: Export, tmp_path: Path, orientation: int, side: int | None
+) -> None:
+    """A re-encoded image is turned upright (and resized): its boxes must follow it."""
+    stored = photo("chelsea", (160, 120))
+    box = (10.0, 12.0, 90.0, 100.0)  # in the stored pixel grid, as every box of a release
+    fmt = "JPEG" if side else "PNG"  # a PNG is re-encoded even without resizing
+    key = release.blobs.put(encode(stored, fmt, exif=orientation_exif(orientation)))
+    items = list(release.manifest.items)
+    i = next(i for i, item in enumerate(items) if item.boxes)
+    items[i] = dataclasses.replace(items[i], blob=key, image=key, format=fmt, boxes=(box,))
+    out = Path(export(with_items(release, items), "ilsvrc", resize_side=side).out)
+    (got,) = parse_prediction(read_solution(out / "LOC_val_solution.csv")[items[i].name])
+    # the truth: paint the box in the stored grid, turn the painting upright, scale it
+    mask = Image.new("L", stored.size, 0)
+    mask.paste(255, tuple(int(v) for v in box))  # type: ignore[arg-type]
+    turned = ImageOps.exif_transpose(
+        Image.open(io.BytesIO(encode(mask, "PNG", exif=orientation_exif(orientation))))
+    )
+    exported = Image.open(io.BytesIO(exported_images(out, "ilsvrc")[items[i].name]))
+    sx, sy = exported.width / turned.width, exported.height / turned.height
+    x0, y0, x1, y1 = turned.getbbox()  # type: ignore[misc]
+    want = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
+    assert (got.x0, got.y0, got.x1, got.y1) == pytest.approx(want, abs=0.006)

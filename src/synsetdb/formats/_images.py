@@ -22,12 +22,13 @@ from ..catalog.blobs import BlobStore
 from ..engine import LocalEngine
 from ..errors import FormatError, SynsetdbError
 from ..release import Release, ReleaseItem
+from ..release.manifest import Box
 from .base import ExportOptions
 
 __all__ = [
     "Rendered",
     "Rendering",
-    "display_size",
+    "exported_boxes",
     "output_size",
     "read_blob",
     "render",
@@ -172,18 +173,40 @@ def output_size(size: tuple[int, int], side: int | None) -> tuple[int, int]:
     return (side, scaled[1]) if width <= height else (scaled[0], side)
 
 
-def display_size(data: bytes) -> tuple[int, int]:
-    """An image's size as displayed (EXIF orientation applied), from its header alone."""
-    return _display_size(Image.open(io.BytesIO(data)))
+def exported_boxes(data: bytes, rendering: Rendering, item: ReleaseItem) -> list[Box]:
+    """``item.boxes`` (the stored pixel grid) in the pixels of the image the export writes.
+
+    A blob written as it is keeps its grid and its EXIF tag, and the boxes stay
+    as they are; a re-encoded image is turned upright by its EXIF orientation,
+    then resized, and its boxes are turned and scaled with it.
+    """
+    source = Image.open(io.BytesIO(data))  # the header only
+    if not _reencodes(source, rendering, item):
+        return list(item.boxes)
+    full = _display_size(source)
+    target = output_size(full, rendering.resize_side)
+    sx, sy = target[0] / full[0], target[1] / full[1]
+    orientation = _orientation(source)
+    upright = (_upright_box(box, source.size, orientation) for box in item.boxes)
+    return [(x0 * sx, y0 * sy, x1 * sx, y1 * sy) for x0, y0, x1, y1 in upright]
+
+
+def _reencodes(source: Image.Image, rendering: Rendering, item: ReleaseItem) -> bool:
+    """Whether the export decodes and encodes ``item`` (else its blob goes out as it is)."""
+    if not rendering.needs_work(item):
+        return False
+    fmt = (source.format or item.format).upper()
+    full = _display_size(source)
+    small = output_size(full, rendering.resize_side) == full
+    return not (small and fmt == "JPEG" and "JPEG" in rendering.keep)  # never re-compress
 
 
 def _reencode(data: bytes, rendering: Rendering, item: ReleaseItem) -> Rendered:
     source = Image.open(io.BytesIO(data))
-    fmt = (source.format or item.format).upper()
+    if not _reencodes(source, rendering, item):
+        return Rendered(data, "JPEG")  # a JPEG already small enough
     full = _display_size(source)
     target = output_size(full, rendering.resize_side)
-    if target == full and fmt == "JPEG" and "JPEG" in rendering.keep:
-        return Rendered(data, "JPEG")  # already small enough: never re-compress a JPEG
     if target != full:
         source.draft(source.mode, _stored_orientation(source, target))
     image = _to_rgb(_upright(source))
@@ -212,6 +235,22 @@ def _upright(image: Image.Image) -> Image.Image:
         return ImageOps.exif_transpose(image)
     except Exception:  # Pillow raises many types on odd EXIF; keep the image as stored
         return image
+
+
+def _upright_box(box: Box, size: tuple[int, int], orientation: int) -> Box:
+    """A box of the stored grid (of ``size``) in the grid ``ImageOps.exif_transpose`` gives."""
+    x0, y0, x1, y1 = box
+    w, h = size
+    turned = {
+        2: (w - x1, y0, w - x0, y1),  # mirrored left-right
+        3: (w - x1, h - y1, w - x0, h - y0),  # rotated 180°
+        4: (x0, h - y1, x1, h - y0),  # mirrored top-bottom
+        5: (y0, x0, y1, x1),  # transposed
+        6: (h - y1, x0, h - y0, x1),  # turned a quarter clockwise for display
+        7: (h - y1, w - x1, h - y0, w - x0),  # transversed
+        8: (y0, w - x1, y1, w - x0),  # turned a quarter anticlockwise for display
+    }
+    return turned.get(orientation, box)
 
 
 def _display_size(image: Image.Image) -> tuple[int, int]:

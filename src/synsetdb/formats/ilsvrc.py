@@ -28,7 +28,7 @@ from ._devkit import (
     solution_bytes,
     synset_mapping_bytes,
 )
-from ._images import Rendered, Rendering, display_size, output_size, read_blob
+from ._images import Rendered, Rendering, exported_boxes, read_blob
 from ._run import Job, Run, digest, identity, select_items
 from .base import ExportOptions, ExportReport, ProgressFn
 
@@ -99,14 +99,11 @@ def _write_metadata(
 
 
 def _boxes(run: Run, item: ReleaseItem) -> list[tuple[float, ...]]:
-    """The item's boxes in the exported image's pixels (scaled when it was resized)."""
-    side = run.options.resize_side
-    if side is None:
+    """The item's boxes in the exported image's pixels (turned upright and scaled with it)."""
+    if not run.rendering.needs_work(item):
         return [tuple(box) for box in item.boxes]
-    width, height = display_size(read_blob(run.release, item, verify=False))
-    new_w, new_h = output_size((width, height), side)
-    sx, sy = new_w / width, new_h / height
-    return [(x0 * sx, y0 * sy, x1 * sx, y1 * sy) for x0, y0, x1, y1 in item.boxes]
+    data = read_blob(run.release, item, verify=False)
+    return [tuple(box) for box in exported_boxes(data, run.rendering, item)]
 
 
 def _plain(texts: Mapping[str, SynsetText]) -> dict[str, list[str]]:
