@@ -174,7 +174,12 @@ class ReleaseSpec:
 
     def error(self, key: str, message: str) -> ReleaseError:
         """An ``E_SPEC`` error about one key of this spec."""
-        return ReleaseError(f"{self.source}: {key}: {message}", code="E_SPEC")
+        return spec_error(self.source, key, message)
+
+
+def spec_error(source: str, key: str, message: str) -> ReleaseError:
+    """``E_SPEC``, naming the spec file and the dotted key (``splits.val``)."""
+    return ReleaseError(f"{source}: {key}: {message}", code="E_SPEC")
 
 
 # ----------------------------------------------------------------------------- reading
@@ -212,7 +217,7 @@ class _Reader:
         self.base_dir = base_dir
 
     def fail(self, key: str, message: str) -> ReleaseError:
-        return ReleaseError(f"{self.source}: {key}: {message}", code="E_SPEC")
+        return spec_error(self.source, key, message)
 
     def spec(self, raw: Mapping[str, Any]) -> ReleaseSpec:
         self.known(raw, "", ("seed", "parent", "description", "selection", "splits", "filters"))
