@@ -167,12 +167,11 @@ def score_nodes(
     table: NodeTable,
     node_scores: FloatArray,
     ranked: IntArray | None = None,
-    **extra: Any,
+    *,
+    options: Mapping[str, Any] | None = None,
+    seconds: float = 0.0,
 ) -> BaselineResult:
-    """Score a baseline's node scores (and class ranking; default: by class-node scores).
-
-    ``extra`` fills ``options`` and ``seconds``.
-    """
+    """Score a baseline's node scores (and class ranking; default: by class-node scores)."""
     if ranked is None:
         ranked = rank_scores(node_scores[:, table.class_nodes])
     report = classification_report(ranked, query.targets, len(table.classes))
@@ -192,7 +191,8 @@ def score_nodes(
         top5_error=report.top5_error,
         mean_per_class_accuracy=report.mean_per_class_accuracy,
         auc_by_height=auc_by_height(aucs, table.heights),
-        **extra,
+        options=dict(options or {}),
+        seconds=seconds,
     )
 
 

@@ -76,6 +76,5 @@ def grey_pixels(image: Image.Image, side: int | None = None) -> NDArray[np.float
     """Grey levels in [0, 1], the longer side shrunk to ``side`` when larger."""
     grey = image.convert("L")
     if side is not None and max(grey.size) > side:
-        grey = grey.copy()
         grey.thumbnail((side, side), Image.Resampling.LANCZOS)
     return np.asarray(grey, dtype=np.float64) / 255.0
