@@ -73,9 +73,17 @@ def test_create_list_show_diff_and_verify(wordnet_project: Path, tmp_path: Path)
     assert diff["counts"]["moved"] == 4 and diff["counts"]["images_added"] == 0
     assert {m["from"] for m in diff["moved"]} == {"train"}
     code, out, _ = run(wordnet_project, "release", "diff", "v1", "v2")
-    assert code == 0 and "moved: 4" in out and "train -> val" in out
+    assert code == 0 and "  moved: 4\n" in out and "train -> val" in out
     code, out, _ = run(wordnet_project, "release", "diff", "v1", "v1")
     assert code == 0 and "same release" in out
+
+    releases = wordnet_project / "releases"
+    before = {p: p.read_bytes() for p in releases.rglob("*") if p.is_file()}
+    code, _, err = run(wordnet_project, "release", "create", "v1", "--spec", v2)
+    assert code == 1 and err.startswith("error [E_RELEASE_EXISTS]")
+    assert {p: p.read_bytes() for p in releases.rglob("*") if p.is_file()} == before
+    code, out, _ = run(wordnet_project, "release", "list", "--json")
+    assert json.loads(out) == listed  # the same rows, the same creation times
 
     code, out, _ = run(wordnet_project, "release", "verify", "v1")
     assert code == 0 and "16 items, 16 blobs re-hashed: ok" in out

@@ -101,16 +101,27 @@ def test_the_same_spec_gives_the_same_hash_and_a_parent_is_recorded(
     assert caught.value.code == "E_NO_RELEASE" and "s.toml: parent" in str(caught.value)
 
 
+def _snapshot(project: Project) -> tuple[dict[str, bytes], list[tuple[object, ...]]]:
+    """Every file under releases/ and every release and release_item row."""
+    root = project.releases_dir
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    with project.catalog.engine.connect() as conn:
+        rows = [tuple(r) for t in (schema.release, schema.release_item) for r in conn.execute(
+            select(t).order_by(*t.primary_key.columns)
+        )]  # fmt: skip
+    return files, rows
+
+
 def test_an_existing_name_is_refused_and_nothing_changes(wordnet_project: Path) -> None:
     project = _project_with_rows(wordnet_project)
     create_release(project, "v1", parse_spec(SPEC))
-    manifest = wordnet_project / "releases" / "v1" / "manifest.json"
-    before = (manifest.read_bytes(), _rows_in_catalog(project))
-    other = parse_spec(f'[selection]\nwnids = ["{LEMON}"]\n')
-    with pytest.raises(ReleaseError) as caught:
-        create_release(project, "v1", other)
-    assert caught.value.code == "E_RELEASE_EXISTS"
-    assert (manifest.read_bytes(), _rows_in_catalog(project)) == before
+    before = _snapshot(project)
+    assert "v1/manifest.json" in before[0] and "v1/datasheet.md" in before[0]
+    for spec in (parse_spec(f'[selection]\nwnids = ["{LEMON}"]\n'), parse_spec(SPEC)):
+        with pytest.raises(ReleaseError) as caught:
+            create_release(project, "v1", spec)
+        assert caught.value.code == "E_RELEASE_EXISTS"
+        assert _snapshot(project) == before  # no file, row or timestamp changed
 
 
 def test_bad_names_are_refused_before_anything_is_written(wordnet_project: Path) -> None:
