@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import shutil
 from collections import Counter
@@ -102,13 +103,27 @@ def test_a_second_run_finds_everything_done(demo_runs: tuple[Path, list[str]]) -
         assert second["baseline+eval"][key] == first["baseline+eval"][key]
 
 
-def test_the_summary_says_where_everything_is(tmp_path: Path) -> None:
+def test_the_summary_says_where_everything_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The terminal output, on a small copy of the bundle (the full one ran above)."""
-    code, output = _demo(tmp_path / "demo", "--bundle", str(_small_bundle(tmp_path)))
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(  # as on a machine without the web extra
+        importlib.util, "find_spec", lambda name, *a: None if name == "fastapi" else find_spec(name)
+    )
+    root = tmp_path / "demo"
+    code, output = _demo(root, "--bundle", str(_small_bundle(tmp_path)))
     assert code == 0, output
     for stage in ("ingest", "verify", "release", "export", "baseline+eval"):
         assert f"{stage} (" in output
-    assert "datasheet.html" in output and "verify serve" in output
+    lines = output.splitlines()
+    assert f"  datasheet    {root / 'releases' / 'demo' / 'datasheet.html'}" in lines
+    predictions = root / "evaluation" / "nn-predictions.csv"
+    assert f"  synsetdb --project {root} eval {predictions} --release demo" in lines  # unwrapped
+    assert "  pip install 'synsetdb[web]'    # for the web app" in lines
+    assert any(
+        line.endswith("verify serve    # then open http://127.0.0.1:8000/") for line in lines
+    )
 
 
 # --------------------------------------------------------------------------- bad input

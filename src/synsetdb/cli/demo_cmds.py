@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from ._app import cli
 from ._output import console, emit_json, json_option
@@ -41,7 +42,10 @@ def demo(directory: Path, seed: int, bundle: Path | None, as_json: bool) -> None
 
     def show(step: StepResult) -> None:
         if not as_json:
-            console().print(f"[bold]{step.name}[/bold] ({step.elapsed_s:.1f} s): {step.summary}")
+            console().print(
+                f"[bold]{step.name}[/bold] ({step.elapsed_s:.1f} s): {escape(step.summary)}",
+                soft_wrap=True,
+            )
 
     result = run_demo(directory, DemoConfig(seed=seed), show, bundle=bundle)
     if as_json:
@@ -51,12 +55,10 @@ def demo(directory: Path, seed: int, bundle: Path | None, as_json: bool) -> None
 
 
 def _where(result: DemoResult) -> None:
-    """What was made and where, and what to run next."""
+    """What was made and where, and what to run next (commands unwrapped, to copy)."""
     root, paths = result.project, result.paths
     project = f"synsetdb --project {root}"
     lines = [
-        "",
-        f"[bold]Everything is in {root}[/bold]",
         f"  datasheet    {paths['datasheet']}",
         f"  export       {paths['export']}",
         f"  predictions  {paths['predictions']}",
@@ -73,5 +75,7 @@ def _where(result: DemoResult) -> None:
         f"  {project} worker add me --admin",
         f"  {project} verify serve    # then open http://127.0.0.1:8000/",
     ]
+    out = console()
+    out.print(f"\n[bold]Everything is in {escape(str(root))}[/bold]", soft_wrap=True)
     for line in lines:
-        console().print(line)
+        out.print(line, markup=False, soft_wrap=True)
