@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._version import __version__
 from ..catalog import Catalog
@@ -75,6 +75,45 @@ def build_manifest(
             ``E_EMPTY_RELEASE`` when nothing is left to release.
     """
     selected, explicit = resolve_selection(spec, taxonomy)
+    read = _read_catalog(catalog, selected, spec)
+    by_class = read.by_class
+    counts = {w: len(r) for w, r in by_class.items()}
+    kept, outcomes = apply_synset_filters(selected, counts, spec.filters, taxonomy)
+    classes, dropped = _at_least_min(kept, counts, explicit, spec, len(read.rows))
+    capped = _cap(by_class, classes, spec)
+    entries = [
+        SplitEntry(r.image, w, r.phash, r.split if r.split else None)
+        for w in classes
+        for r in by_class[w]
+    ]
+    splits, split_report = assign_splits(entries, spec.splits, spec.seed)
+    manifest = _manifest(taxonomy, spec, classes, read, splits, parent)
+    report = {
+        "candidates_read": len(read.rows),
+        "classes_selected": len(selected),
+        "filters": [o.to_dict() for o in outcomes],
+        "dropped_below_min": dropped,
+        "capped": capped,
+        "splits": split_report.to_dict(),
+        "classes": len(manifest.classes),
+        "items": len(manifest.items),
+        "blurred": 0,
+    }
+    return BuildResult(manifest, report, *_provenance(by_class, classes))
+
+
+class _Read(NamedTuple):
+    """What a build reads from the catalog, in one transaction."""
+
+    rows: list[Candidate]
+    by_class: dict[str, list[Candidate]]  # each class's rows, sorted by image
+    boxes: dict[tuple[str, int], list[Box]]  # (image, synset id) -> boxes
+    ids: dict[str, int]  # wnid -> synset id
+    state: dict[str, Any]  # the catalog state the manifest records
+
+
+def _read_catalog(catalog: Catalog, selected: Sequence[str], spec: ReleaseSpec) -> _Read:
+    """The candidates and boxes of the selected synsets, and the catalog's state."""
     meta = {
         "taxonomy": catalog.taxonomy_name(),
         "taxonomy_fingerprint": catalog.taxonomy_fingerprint(),
@@ -91,40 +130,35 @@ def build_manifest(
         by_class.setdefault(wanted[row.synset_id], []).append(row)
     for class_rows in by_class.values():  # the database's order is no order: sort
         class_rows.sort(key=_IMAGE)
-    counts = {w: len(r) for w, r in by_class.items()}
-    kept, outcomes = apply_synset_filters(selected, counts, spec.filters, taxonomy)
+    return _Read(rows, by_class, boxes, ids, state)
+
+
+def _at_least_min(
+    kept: Sequence[str],
+    counts: Mapping[str, int],
+    explicit: set[str],
+    spec: ReleaseSpec,
+    candidates: int,
+) -> tuple[list[str], dict[str, int]]:
+    """The classes with ``min_images`` or more (sorted), and those dropped (named or not empty).
+
+    Raises:
+        ReleaseError: ``E_EMPTY_RELEASE`` when no class is left.
+    """
+    least = spec.selection.min_images
     dropped = {
         w: counts.get(w, 0)
         for w in sorted(kept)
-        if counts.get(w, 0) < sel.min_images and (w in counts or w in explicit)
+        if counts.get(w, 0) < least and (w in counts or w in explicit)
     }
-    classes = sorted(w for w in kept if counts.get(w, 0) >= sel.min_images)
+    classes = sorted(w for w in kept if counts.get(w, 0) >= least)
     if not classes:
         raise ReleaseError(
-            f"{spec.source}: the spec selects no class with at least {sel.min_images} "
-            f"image(s) ({len(rows)} candidate(s) matched)",
+            f"{spec.source}: the spec selects no class with at least {least} "
+            f"image(s) ({candidates} candidate(s) matched)",
             code="E_EMPTY_RELEASE",
         )
-    capped = _cap(by_class, classes, spec)
-    entries = [
-        SplitEntry(r.image, w, r.phash, r.split if r.split else None)
-        for w in classes
-        for r in by_class[w]
-    ]
-    splits, split_report = assign_splits(entries, spec.splits, spec.seed)
-    manifest = _manifest(taxonomy, spec, classes, by_class, splits, boxes, ids, parent, state)
-    report = {
-        "candidates_read": len(rows),
-        "classes_selected": len(selected),
-        "filters": [o.to_dict() for o in outcomes],
-        "dropped_below_min": dropped,
-        "capped": capped,
-        "splits": split_report.to_dict(),
-        "classes": len(manifest.classes),
-        "items": len(manifest.items),
-        "blurred": 0,
-    }
-    return BuildResult(manifest, report, *_provenance(by_class, classes))
+    return classes, dropped
 
 
 # ----------------------------------------------------------------------------- selection
@@ -220,14 +254,12 @@ def _manifest(
     taxonomy: Taxonomy,
     spec: ReleaseSpec,
     classes: Sequence[str],
-    by_class: Mapping[str, Sequence[Candidate]],
+    read: _Read,
     splits: Sequence[str],
-    boxes: Mapping[tuple[str, int], Sequence[Box]],
-    ids: Mapping[str, int],
     parent: str | None,
-    state: Mapping[str, Any],
 ) -> Manifest:
-    flat = [(w, r) for w in classes for r in by_class[w]]
+    flat = [(w, r) for w in classes for r in read.by_class[w]]
+    boxes, ids = read.boxes, read.ids
     names = item_names([(w, r.image, r.file_name) for w, r in flat])
     items = [
         ReleaseItem(
@@ -247,7 +279,7 @@ def _manifest(
         items=tuple(items),
         spec=spec.to_dict(),
         parent=parent,
-        catalog_state=dict(state),
+        catalog_state=dict(read.state),
         synsetdb_version=__version__,
     )
 

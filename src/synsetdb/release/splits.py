@@ -125,25 +125,15 @@ def assign_splits(
     plan = _Quotas(entries, fixed, config)
     naive = plan.naive(keys)
     splits: list[str] = [TRAIN] * len(entries)
-    moved, cross = 0, 0
-    examples: list[tuple[tuple[str, str, str], ...]] = []
+    moved = 0
+    cross: list[list[int]] = []  # groups whose official members disagree
     for group in groups:
         if len(group) == 1:  # most items: no counting, no allocation
             splits[group[0]] = plan.place_one(group[0])
             continue
         official = Counter(fixed[i] for i in group if fixed[i] is not None)
         if len(official) > 1:
-            cross += 1
-            if len(examples) < _EXAMPLES:
-                examples.append(
-                    tuple(
-                        sorted(
-                            (entries[i].image, entries[i].wnid, str(fixed[i]))
-                            for i in group
-                            if fixed[i] is not None
-                        )
-                    )
-                )
+            cross.append(group)
         elif len({naive[i] for i in group}) > 1:
             moved += 1
         for i, split in plan.place(group, official).items():
@@ -154,11 +144,24 @@ def assign_splits(
         grouped_items=sum(len(g) for g in multi),
         groups_moved=moved,
         official_kept=sum(f is not None for f in fixed),
-        official_cross_split=cross,
-        cross_split_examples=tuple(examples),
+        official_cross_split=len(cross),
+        cross_split_examples=tuple(_members(entries, fixed, g) for g in cross[:_EXAMPLES]),
         shortfalls=plan.shortfalls(),
     )
     return splits, report
+
+
+def _members(
+    entries: Sequence[SplitEntry], fixed: Sequence[str | None], group: Sequence[int]
+) -> tuple[tuple[str, str, str], ...]:
+    """A group's official members as sorted ``(image, wnid, split)``."""
+    return tuple(
+        sorted(
+            (entries[i].image, entries[i].wnid, str(fixed[i]))
+            for i in group
+            if fixed[i] is not None
+        )
+    )
 
 
 def tie_groups(entries: Sequence[SplitEntry], radius: int) -> list[list[int]]:
