@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..catalog import Project, schema
@@ -212,33 +212,11 @@ def _commit(
     tmp: Path,
     final: Path,
 ) -> None:
-    catalog = project.catalog
     parent_row = _release_row(project, parent.name) if parent is not None else None
     renamed = False
     try:
-        with catalog.engine.begin() as conn:
-            release_id = conn.execute(
-                insert(schema.release)
-                .values(
-                    name=release.name,
-                    parent_id=parent_row["id"] if parent_row else None,
-                    config=spec.to_dict(),
-                    manifest_sha256=release.sha256,
-                    created_at=datetime.now(UTC),
-                )
-                .returning(schema.release.c.id)
-            ).scalar_one()
-            ids = synset_ids_of(conn, release.manifest.wnids)
-            rows = {(it.image, ids[it.wnid]): it.split for it in release.manifest.items}
-            bulk_insert(
-                conn,
-                schema.release_item,
-                ("release_id", "image_id", "synset_id", "split"),
-                (
-                    (release_id, image, synset_id, split)
-                    for (image, synset_id), split in rows.items()
-                ),
-            )
+        with project.catalog.engine.begin() as conn:
+            _insert_rows(conn, release, spec, parent_row["id"] if parent_row else None)
             tmp.rename(final)
             renamed = True
         _fsync_dir(final.parent)
@@ -255,6 +233,29 @@ def _commit(
         if renamed:  # the commit failed after the rename: take the folder back out
             shutil.rmtree(final, ignore_errors=True)
         raise
+
+
+def _insert_rows(conn: Connection, release: Release, spec: ReleaseSpec, parent: int | None) -> None:
+    """The ``release`` row and a ``release_item`` row per item, in the caller's transaction."""
+    release_id = conn.execute(
+        insert(schema.release)
+        .values(
+            name=release.name,
+            parent_id=parent,
+            config=spec.to_dict(),
+            manifest_sha256=release.sha256,
+            created_at=datetime.now(UTC),
+        )
+        .returning(schema.release.c.id)
+    ).scalar_one()
+    ids = synset_ids_of(conn, release.manifest.wnids)
+    rows = {(it.image, ids[it.wnid]): it.split for it in release.manifest.items}
+    bulk_insert(
+        conn,
+        schema.release_item,
+        ("release_id", "image_id", "synset_id", "split"),
+        ((release_id, image, synset_id, split) for (image, synset_id), split in rows.items()),
+    )
 
 
 def _fsync_dir(path: Path) -> None:
