@@ -87,6 +87,22 @@ def test_the_demo_predictions_score_the_same_with_synsetdb_eval(
         assert by_eval[key] == by_demo[key], key
 
 
+@pytest.mark.parametrize("baseline", ["nn", "nbnn", "treemax"])
+def test_the_three_baselines_run_on_the_demo_release(
+    demo_runs: tuple[Path, list[str]], baseline: str
+) -> None:
+    root, _ = demo_runs
+    args = ["--project", str(root), "baseline", baseline, "--release", "demo", "--json"]
+    result = CliRunner().invoke(cli, [*args, *(["--k", "10"] if baseline == "nn" else [])])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert scores["images"] == _steps(demo_runs[1][0])["release"]["splits"]["val"]
+    heights = {int(h) for h in scores["auc_by_height"]}
+    assert heights == set(range(len(heights))) and len(heights) > 5  # leaves up to the root
+    assert scores["nodes_by_height"]["0"] == scores["classes"] == 24
+    assert scores["top5_error"] < 0.7  # better than chance (19 / 24 = 0.79 for five guesses)
+
+
 def test_a_second_run_finds_everything_done(demo_runs: tuple[Path, list[str]]) -> None:
     _, outputs = demo_runs
     first, second = (_steps(o) for o in outputs)
