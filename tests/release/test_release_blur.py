@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,26 @@ def test_a_bad_blob_stops_blurring_with_a_code_and_stores_nothing(
     with project.catalog.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(schema.release)).scalar_one() == 0
     assert [p.name for p in (wordnet_project / "releases").iterdir()] == [".cache"]
+
+
+def test_damaged_cache_lines_are_skipped(wordnet_project: Path, tmp_path: Path) -> None:
+    project = Project.open(wordnet_project)
+    photos = _photos()
+    ingest_photos(project, tmp_path / "in", photos)
+    detector = CountingDetector()
+    engine = LocalEngine(workers=0)
+    first = create_release(project, "v1", parse_spec(SPEC), engine=engine, detector=detector)
+    (cache,) = (wordnet_project / "releases" / ".cache").glob("faces-*.jsonl")
+    astronaut = hashlib.sha256(photos[PEOPLE][0]).hexdigest()
+    damaged = [
+        {"image": astronaut, "blob": "../../../etc/passwd", "format": "JPEG"},
+        {"image": astronaut, "blob": 5, "format": "JPEG"},
+        {"image": astronaut, "blob": "ab" * 32, "format": None},
+        {"image": ["not", "a", "sha"], "blob": None, "format": None},
+    ]
+    with cache.open("a", encoding="utf-8") as out:
+        out.writelines(json.dumps(entry) + "\n" for entry in damaged)
+        out.write('{"image": "cut short by a cra')
+    again = create_release(project, "v2", parse_spec(SPEC), engine=engine, detector=detector)
+    assert detector.calls == 3  # the good lines still stand: nothing searched again
+    assert again.sha256 == first.sha256

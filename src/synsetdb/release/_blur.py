@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -116,6 +117,23 @@ def _item(item: ReleaseItem, outcome: Outcome | None) -> ReleaseItem:
     )
 
 
+_BLOB_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _entry_of(line: str) -> tuple[str, str | None, str | None] | None:
+    """``(image, blob or None, format or None)`` from a cache line, or None if it is not one."""
+    try:
+        entry = json.loads(line)
+        image, blob, fmt = entry["image"], entry["blob"], entry["format"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(image, str) or not (blob is None or isinstance(fmt, str)):
+        return None
+    if blob is not None and not (isinstance(blob, str) and _BLOB_KEY.match(blob)):
+        return None
+    return image, blob, fmt
+
+
 class _Cache:
     """image sha256 -> outcome, read from and appended to one JSON-lines file."""
 
@@ -130,13 +148,12 @@ class _Cache:
         except FileNotFoundError:
             return
         for line in lines:
-            try:
-                entry = json.loads(line)
-                image, blob, fmt = entry["image"], entry["blob"], entry["format"]
-            except (ValueError, KeyError, TypeError):  # a line cut short by a crash
+            entry = _entry_of(line)
+            if entry is None:  # a line cut short by a crash, or damaged: searched again
                 continue
+            image, blob, fmt = entry
             if blob is None or self.blobs.exists(blob):  # a deleted blob is made again
-                yield str(image), (blob, fmt)
+                yield image, (blob, fmt)
 
     @staticmethod
     def _entry(image: str, blur: FaceBlur | None, blob: str | None) -> Mapping[str, Any]:
