@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -12,6 +12,9 @@ from rich.table import Table
 from ._app import EXIT_ERROR, cli
 from ._context import AppContext
 from ._output import console, emit_json, json_option
+
+if TYPE_CHECKING:
+    from ..release import Release
 
 _LISTED = 10  # entries of each kind printed by `release diff` without --json
 
@@ -176,7 +179,7 @@ def release_verify(ctx: click.Context, /, name: str, as_json: bool) -> None:
         ctx.exit(EXIT_ERROR)
 
 
-def _summary(release: Any) -> dict[str, Any]:
+def _summary(release: Release) -> dict[str, Any]:
     """Counts per split and per class, in class-index order."""
     manifest = release.manifest
     per: Counter[tuple[str, str]] = Counter((it.wnid, it.split) for it in manifest.items)

@@ -22,6 +22,9 @@ __all__ = [
     "Para",
     "Section",
     "Table",
+    "few",
+    "generic",
+    "md_text",
     "to_html",
     "to_markdown",
 ]
