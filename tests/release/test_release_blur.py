@@ -55,10 +55,16 @@ def _photos() -> dict[str, list[bytes]]:
     }
 
 
-def test_faces_are_blurred_into_new_blobs_and_cached(wordnet_project: Path, tmp_path: Path) -> None:
-    project = Project.open(wordnet_project)
+def _ingested(root: Path, tmp_path: Path) -> tuple[Project, dict[str, list[bytes]]]:
+    """The project at ``root`` with the three photographs ingested as accepted labels."""
+    project = Project.open(root)
     photos = _photos()
     ingest_photos(project, tmp_path / "in", photos)
+    return project, photos
+
+
+def test_faces_are_blurred_into_new_blobs_and_cached(wordnet_project: Path, tmp_path: Path) -> None:
+    project, photos = _ingested(wordnet_project, tmp_path)
     detector = CountingDetector()
     engine = LocalEngine(workers=0)
     release = create_release(project, "v1", parse_spec(SPEC), engine=engine, detector=detector)
@@ -88,8 +94,7 @@ def test_faces_are_blurred_into_new_blobs_and_cached(wordnet_project: Path, tmp_
 
 
 def test_blurring_runs_on_a_real_process_pool(wordnet_project: Path, tmp_path: Path) -> None:
-    project = Project.open(wordnet_project)
-    ingest_photos(project, tmp_path / "in", _photos())
+    project, _ = _ingested(wordnet_project, tmp_path)
     pooled = create_release(project, "pooled", parse_spec(SPEC), engine=LocalEngine(workers=2))
     blurred = [it for it in pooled.manifest.items if it.blurred]
     assert [it.wnid for it in blurred] == [PEOPLE]
@@ -105,9 +110,7 @@ def test_blurring_runs_on_a_real_process_pool(wordnet_project: Path, tmp_path: P
 def test_a_bad_blob_stops_blurring_with_a_code_and_stores_nothing(
     wordnet_project: Path, tmp_path: Path, damage: str
 ) -> None:
-    project = Project.open(wordnet_project)
-    photos = _photos()
-    ingest_photos(project, tmp_path / "in", photos)
+    project, photos = _ingested(wordnet_project, tmp_path)
     astronaut = hashlib.sha256(photos[PEOPLE][0]).hexdigest()
     path = Path(project.blobs.url, astronaut[:2], astronaut)
     if damage == "missing":
@@ -124,9 +127,7 @@ def test_a_bad_blob_stops_blurring_with_a_code_and_stores_nothing(
 
 
 def test_damaged_cache_lines_are_skipped(wordnet_project: Path, tmp_path: Path) -> None:
-    project = Project.open(wordnet_project)
-    photos = _photos()
-    ingest_photos(project, tmp_path / "in", photos)
+    project, photos = _ingested(wordnet_project, tmp_path)
     detector = CountingDetector()
     engine = LocalEngine(workers=0)
     first = create_release(project, "v1", parse_spec(SPEC), engine=engine, detector=detector)
