@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from numpy.typing import NDArray
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from synsetdb.errors import ReleaseError
 from synsetdb.release.faces import (
+    BLUR,
     JPEG_QUALITY,
     FaceBlur,
     FaceDetector,
@@ -181,6 +182,24 @@ def test_a_custom_detector_through_the_protocol() -> None:
     assert laplacian_variance(after, (110, 105, 190, 145)) < 0.1 * laplacian_variance(
         before, (110, 105, 190, 145)
     )
+
+
+def test_the_blur_radius_is_a_tenth_of_the_largest_face_as_detected() -> None:
+    """The study's code: sigma = 0.1 x the longer side of the largest box, before growing it."""
+    original = encode(photo("chelsea"), "PNG")
+    small, large = (300, 250, 330, 270), (100, 100, 200, 150)  # longer sides 30 and 100
+    result = blur_faces(original, FixedDetector((small, large)))
+    assert result is not None
+    source = Image.open(io.BytesIO(original)).convert("RGB")
+    want = pixels(encode(source.filter(ImageFilter.GaussianBlur(BLUR * 100)), "PNG"))
+    grown_sigma = pixels(encode(source.filter(ImageFilter.GaussianBlur(BLUR * 120)), "PNG"))
+    after = pixels(result.data)
+    # at the faces' centres the mask is whole: the pixels are the blurred copy's own
+    for x, y in ((150, 125), (315, 260)):
+        assert np.array_equal(after[y, x], want[y, x]), (x, y)
+    centre = after[115:135, 140:160]
+    assert np.array_equal(centre, want[115:135, 140:160])
+    assert not np.array_equal(centre, grown_sigma[115:135, 140:160])
 
 
 def test_boxes_are_clipped_ordered_and_merged() -> None:

@@ -43,7 +43,7 @@ def detector_key(detector: FaceDetector) -> str:
     from . import faces
 
     params = repr(detector) if " at 0x" not in repr(detector) else ""
-    constants = (faces.EXPAND, faces.BLUR, faces.JPEG_QUALITY, __version__)
+    constants = (faces.EXPAND, faces.BLUR, faces.JPEG_QUALITY, faces.METHOD, __version__)
     text = json.dumps([detector.name, params, [str(c) for c in constants]])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

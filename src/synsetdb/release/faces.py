@@ -3,7 +3,8 @@
 Yang et al., "A Study of Face Obfuscation in ImageNet" (ICML 2022), blur every
 face before an image is released: each face box is enlarged by 10% of its
 longer side on every side, the image is Gaussian-blurred with a radius of 10%
-of the largest (enlarged) face, and the blurred copy is composited onto the
+of the largest face's longer side (as detected, before enlarging, as the
+study's own code does), and the blurred copy is composited onto the
 original through a mask that is 1 over the boxes and fades at their edges, so
 no hard seam marks the blurred region. :func:`blur_faces` does exactly that;
 which faces are found is up to a :class:`FaceDetector`:
@@ -43,6 +44,7 @@ __all__ = [
     "BLUR",
     "EXPAND",
     "JPEG_QUALITY",
+    "METHOD",
     "Box",
     "FaceBlur",
     "FaceDetector",
@@ -56,10 +58,13 @@ Box = tuple[int, int, int, int]
 
 # The study's parameters: boxes grow by this fraction of their longer side on
 # every side, and the blur radius (Gaussian sigma) is this fraction of the
-# largest enlarged face's longer side.
+# largest face's longer side (before growing).
 EXPAND = 0.1
 BLUR = 0.1
 JPEG_QUALITY = 95
+# Raised whenever blur_faces gives other bytes for the same input and constants,
+# so that cached results of an earlier method are not reused.
+METHOD = 2
 # Formats decoded (what ingest accepts); the output keeps JPEG, PNG and WebP,
 # and writes the others (GIF, TIFF, BMP: first frame) as lossless PNG.
 _FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP")
@@ -397,11 +402,16 @@ def _int_box(box: Sequence[Any]) -> Box:
 
 @dataclass(frozen=True, slots=True)
 class _Face:
-    """A detected face: its box, its margin, and its enlarged box (clipped to the image)."""
+    """A detected face: its box (clipped), its longer side as detected, its enlarged box."""
 
     face: Box
-    margin: int
+    side: int
     box: Box
+
+    @property
+    def margin(self) -> int:
+        """How far the box grows on every side: ``EXPAND`` × the longer side."""
+        return round(EXPAND * self.side)
 
 
 def _expanded(boxes: list[Box], size: tuple[int, int]) -> list[_Face]:
@@ -411,7 +421,8 @@ def _expanded(boxes: list[Box], size: tuple[int, int]) -> list[_Face]:
     for box in boxes:
         x0, x1 = sorted(box[::2])
         y0, y1 = sorted(box[1::2])
-        margin = round(EXPAND * max(x1 - x0, y1 - y0))  # of the face as detected, unclipped
+        side = max(x1 - x0, y1 - y0)  # of the face as detected, unclipped
+        margin = round(EXPAND * side)
         face = (max(0, x0), max(0, y0), min(width, x1), min(height, y1))
         if face[2] <= face[0] or face[3] <= face[1]:
             continue  # nothing of it on the image
@@ -421,7 +432,7 @@ def _expanded(boxes: list[Box], size: tuple[int, int]) -> list[_Face]:
             min(width, x1 + margin),
             min(height, y1 + margin),
         )
-        out.add(_Face(face, margin, grown))
+        out.add(_Face(face, side, grown))
     return sorted(out, key=lambda f: (f.box, f.face))
 
 
@@ -436,7 +447,7 @@ def _workable(image: Image.Image) -> Image.Image:
 
 def _obfuscate(image: Image.Image, faces: list[_Face]) -> Image.Image:
     """Composite a Gaussian-blurred copy over the faces' boxes through a feathered mask."""
-    largest = max(max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in (f.box for f in faces))
+    largest = max(f.side for f in faces)
     blurred = image.filter(ImageFilter.GaussianBlur(BLUR * largest))
     return Image.composite(blurred, image, _mask(image.size, faces))
 
