@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,11 @@ DOG = "n02084071"
 
 def run(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     """Invoke the CLI in ``cwd`` (default: an empty temporary folder)."""
-    runner = CliRunner()
-    place = runner.isolated_filesystem() if cwd is None else contextlib.chdir(cwd)
-    with place:
-        result = runner.invoke(cli, list(args), catch_exceptions=False)
+    with contextlib.ExitStack() as stack:
+        if cwd is None:  # click's isolated_filesystem() is deprecated (removed in Click 9)
+            cwd = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        stack.enter_context(contextlib.chdir(cwd))
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
