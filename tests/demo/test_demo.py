@@ -178,6 +178,23 @@ def test_a_folder_holding_something_else_is_refused_untouched(tmp_path: Path) ->
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [('{"seed": 7}\n', "made with seed 7"), ("{not json", "is damaged"), ("[]", "is damaged")],
+)
+def test_a_demo_folder_of_another_seed_is_refused_untouched(
+    demo_project: Path, marker: str, message: str
+) -> None:
+    (demo_project / "demo.json").write_text(marker)
+    before = sorted(p.name for p in demo_project.iterdir())
+    code, output = _demo(demo_project)
+    assert code != 0 and "E_DEMO_DIR" in output and message in output
+    assert sorted(p.name for p in demo_project.iterdir()) == before
+    project = Project.open(demo_project)
+    assert project.catalog.stats().images == 0
+    project.close()
+
+
 def test_a_tampered_bundle_image_is_refused(demo_project: Path, tmp_path: Path) -> None:
     bundle = _small_bundle(tmp_path)
     victim = next((bundle / "images").rglob("*.jpg"))

@@ -146,6 +146,7 @@ class _DemoRun:
         root = self.result.project
         marker = root / MARKER
         if marker.exists():
+            self._check_marker(marker)
             project = Project.open(root)
             return project, f"reusing the demo project {root}", {"created": False}
         if root.exists() and any(root.iterdir()):
@@ -160,6 +161,21 @@ class _DemoRun:
             f"created {root} (SQLite catalog, local blobs, WordNet 3.0)",
             {"created": True},
         )
+
+    def _check_marker(self, marker: Path) -> None:
+        """The folder's demo was made with this seed: another would change its release."""
+        try:
+            seed = json.loads(marker.read_text(encoding="utf-8"))["seed"]
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise DemoError(
+                f"{marker} is damaged ({exc}); use a new folder", code="E_DEMO_DIR"
+            ) from exc
+        if seed != self.config.seed:
+            raise DemoError(
+                f"{marker.parent} holds the demo made with seed {seed}; run it with --seed "
+                f"{seed}, or give seed {self.config.seed} a new folder",
+                code="E_DEMO_DIR",
+            )
 
     def _ingest(self, project: Project) -> tuple[None, str, dict[str, Any]]:
         from ..ingest import IngestConfig, ingest
