@@ -26,7 +26,7 @@ def test_new_catalog_is_at_head_and_upgrade_is_idempotent(catalog_url: str) -> N
     Catalog.open(catalog_url, create=True).close()
     Catalog.open(catalog_url, create=True).close()
     engine = make_engine(catalog_url)
-    assert migrate.current_revision(engine) == migrate.head_revision() == "0004"
+    assert migrate.current_revision(engine) == migrate.head_revision() == "0005"
     engine.dispose()
 
 
@@ -107,4 +107,36 @@ def test_rendition_migration_round_trip_keeps_the_images(catalog_url: str) -> No
         assert conn.execute(text("SELECT count(*) FROM rendition")).scalar_one() == 0
         diffs = compare_metadata(MigrationContext.configure(conn), schema.metadata)
     assert diffs == []
+    engine.dispose()
+
+
+def test_upgrading_keeps_each_workers_newest_open_task(catalog_url: str) -> None:
+    """0005's unique index on open tasks: older duplicates (from racing processes) expire."""
+    engine = make_engine(catalog_url)
+    migrate.upgrade(engine, "0004")
+    now = "CURRENT_TIMESTAMP"
+    with engine.begin() as conn:
+        conn.execute(
+            schema.synset.insert().values(
+                id=1, wnid="n02084071", name="dog", lemmas="dog", gloss="", is_custom=False
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO worker (id, name, role, is_active, created_at) "
+                f"VALUES (1, 'ann', 'worker', true, {now}), (2, 'bob', 'worker', true, {now})"
+            )
+        )
+        tasks = ((1, 1, "open"), (2, 1, "open"), (3, 2, "open"), (4, 2, "submitted"))
+        for task_id, worker, status in tasks:
+            conn.execute(
+                text(
+                    "INSERT INTO task (id, synset_id, kind, status, worker_id, created_at) "
+                    f"VALUES ({task_id}, 1, 'verify', '{status}', {worker}, {now})"
+                )
+            )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, status FROM task ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(1, "expired"), (2, "open"), (3, "open"), (4, "submitted")]
     engine.dispose()

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import IntegrityError
 
 from synsetdb.catalog import Catalog, schema
 from synsetdb.errors import VerifyError
 from synsetdb.hierarchy import Taxonomy
-from synsetdb.verify import ConsensusConfig
+from synsetdb.verify import ConsensusConfig, tasks
 from synsetdb.verify.accounts import (
     add_worker,
     authenticate,
@@ -130,24 +131,61 @@ def test_submission_records_one_vote_per_item_once(catalog: Catalog) -> None:
 
 
 def _duplicate_task(catalog: Catalog, task_id: int) -> int:
-    """A second open task with the same items, as two racing app processes could make."""
+    """A second open task with the same items (as racing app processes once could make)."""
     t, ti = schema.task, schema.task_item
     with catalog.engine.begin() as conn:
         row = conn.execute(select(t).where(t.c.id == task_id)).mappings().one()
-        copy = {k: v for k, v in row.items() if k != "id"}
+        copy = {k: v for k, v in row.items() if k != "id"} | {"status": "open"}
         new_id = int(conn.execute(t.insert().values(**copy)).inserted_primary_key[0])
         items = conn.execute(select(ti).where(ti.c.task_id == task_id)).mappings().all()
         conn.execute(ti.insert(), [{**item, "task_id": new_id} for item in items])
     return new_id
 
 
-def test_overlapping_batches_never_count_a_worker_twice(catalog: Catalog) -> None:
+def _open_tasks(catalog: Catalog, worker_id: int) -> list[int]:
+    t = schema.task.c
+    with catalog.engine.connect() as conn:
+        query = select(t.id).where(t.worker_id == worker_id, t.status == "open")
+        return list(conn.execute(query).scalars())
+
+
+def test_a_worker_never_holds_two_open_tasks(catalog: Catalog) -> None:
     ann = add_worker(catalog, "ann", "password-1")
     task = next_task(catalog, ann.id, CONFIG)
     assert task is not None
-    twin = _duplicate_task(catalog, task.id)
+    with pytest.raises(IntegrityError):  # the partial unique index, on SQLite and PostgreSQL
+        _duplicate_task(catalog, task.id)
+    assert _open_tasks(catalog, ann.id) == [task.id]
+
+
+def test_a_batch_made_by_another_process_meanwhile_is_handed_out(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process creates the worker's batch between our look and our insert."""
+    ann = add_worker(catalog, "ann", "password-1")
+    first = next_task(catalog, ann.id, CONFIG)
+    assert first is not None
+    looks: list[int] = []
+    real_look = tasks._open_task_id
+
+    def stale_first_look(conn: Connection, worker_id: int) -> int | None:
+        looks.append(worker_id)
+        return None if len(looks) == 1 else real_look(conn, worker_id)
+
+    monkeypatch.setattr(tasks, "_open_task_id", stale_first_look)
+    again = next_task(catalog, ann.id, CONFIG)
+    assert again is not None and again.id == first.id and len(looks) == 2
+    assert _open_tasks(catalog, ann.id) == [first.id]
+
+
+def test_overlapping_batches_never_count_a_worker_twice(catalog: Catalog) -> None:
+    """The last line of defence: a batch overlapping a submitted one adds only its controls."""
+    ann = add_worker(catalog, "ann", "password-1")
+    task = next_task(catalog, ann.id, CONFIG)
+    assert task is not None
     everything = {item.candidate_id for item in task.items}
     assert submit(catalog, task.id, ann.id, everything, CONFIG).votes == 8
+    twin = _duplicate_task(catalog, task.id)
     assert submit(catalog, twin, ann.id, set(), CONFIG).votes == 2  # only its two controls
     votes = _votes(catalog)
     real = [(candidate, answer) for candidate, _, answer, is_control in votes if not is_control]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 __all__ = [
@@ -181,6 +182,14 @@ task = Table(
     Column("submitted_at", DateTime(timezone=True)),
     Index(None, "status", "synset_id"),
     Index(None, "worker_id", "status"),
+    # One open batch per worker, whatever number of app processes hand them out.
+    Index(
+        "ux_task_open_worker",
+        "worker_id",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
 )
 
 # The images of a labelling task, in display order; controls are hidden from the worker.

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..catalog import Catalog, schema
 from ..errors import VerifyError
@@ -129,20 +130,31 @@ def next_task(
     config = config or TaskConfig()
     now = now or datetime.now(UTC)
     expire_tasks(catalog, now)
-    with catalog.engine.begin() as conn:
-        current = conn.execute(
-            select(schema.task.c.id).where(
-                schema.task.c.worker_id == worker_id, schema.task.c.status == OPEN
-            )
-        ).scalar()
-        if current is not None:
-            return _load_task(conn, int(current))
-        for synset_id in _synsets_with_open_candidates(conn):
-            chosen = _route(conn, synset_id, worker_id, config)
-            if chosen:
-                task_id = _create(conn, synset_id, worker_id, chosen, config, now)
-                return _load_task(conn, task_id)
+    try:
+        with catalog.engine.begin() as conn:
+            current = _open_task_id(conn, worker_id)
+            if current is not None:
+                return _load_task(conn, current)
+            for synset_id in _synsets_with_open_candidates(conn):
+                chosen = _route(conn, synset_id, worker_id, config)
+                if chosen:
+                    task_id = _create(conn, synset_id, worker_id, chosen, config, now)
+                    return _load_task(conn, task_id)
+    except IntegrityError:
+        # Another process gave this worker a batch after our look: the unique
+        # index on open tasks refused a second one. Hand out the first.
+        with catalog.engine.connect() as conn:
+            current = _open_task_id(conn, worker_id)
+            if current is None:
+                raise
+            return _load_task(conn, current)
     return None
+
+
+def _open_task_id(conn: Connection, worker_id: int) -> int | None:
+    t = schema.task.c
+    current = conn.execute(select(t.id).where(t.worker_id == worker_id, t.status == OPEN)).scalar()
+    return None if current is None else int(current)
 
 
 def submit(
