@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, func, select
@@ -12,12 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from synsetdb.catalog import Catalog, schema
 from synsetdb.errors import VerifyError
 from synsetdb.hierarchy import Taxonomy
-from synsetdb.verify import ConsensusConfig, tasks
+from synsetdb.verify import ConsensusConfig, accounts, tasks
 from synsetdb.verify.accounts import (
     add_worker,
     authenticate,
     ensure_worker,
     list_workers,
+    set_active,
     verify_password,
 )
 from synsetdb.verify.tasks import TaskConfig, expire_tasks, next_task, submit
@@ -85,6 +88,29 @@ def test_accounts(catalog: Catalog) -> None:
         stored = conn.execute(select(schema.worker.c.password_hash)).scalars().all()
     assert all(h is None or (h.startswith("scrypt$") and "battery" not in h) for h in stored)
     assert not verify_password("x", "scrypt$garbage")
+
+
+def test_every_sign_in_costs_one_scrypt_run(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unknown, disabled and passwordless names take as long as a wrong password."""
+    add_worker(catalog, "ann", "correct horse battery")
+    add_worker(catalog, "cy", "correct horse battery")
+    set_active(catalog, "cy", False)
+    ensure_worker(catalog, "A2MTURKWORKER")
+    runs: list[int] = []
+    scrypt = hashlib.scrypt
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:
+        runs.append(1)
+        return scrypt(*args, **kwargs)
+
+    monkeypatch.setattr(accounts.hashlib, "scrypt", counted)
+    for name in ("ann", "nobody", "cy", "A2MTURKWORKER"):
+        runs.clear()
+        assert authenticate(catalog, name, "correct horse battery") is None or name == "ann"
+        assert len(runs) == 1, name
+    assert authenticate(catalog, "cy", "correct horse battery") is None  # disabled stays out
 
 
 def test_a_batch_has_candidates_and_hidden_controls(catalog: Catalog) -> None:

@@ -141,10 +141,11 @@ def ensure_worker(catalog: Catalog, name: str) -> Worker:
 def authenticate(catalog: Catalog, name: str, password: str) -> Worker | None:
     """The active account ``name`` if ``password`` is right, else None."""
     row = _row(catalog, schema.worker.c.name == name)
-    if row is None:
-        verify_password(password, _dummy_hash())  # as slow as a real check: names do not leak
-        return None
-    if not row.is_active or not verify_password(password, row.password_hash):
+    stored = row.password_hash if row is not None else None
+    # One scrypt run whatever the account (unknown, disabled, passwordless):
+    # the time a sign-in takes must not tell which names exist.
+    matches = verify_password(password, stored or _dummy_hash())
+    if row is None or not stored or not row.is_active or not matches:
         return None
     return _worker(row)
 
