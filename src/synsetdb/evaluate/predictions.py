@@ -15,7 +15,7 @@ Errors name the file and line (``E_PREDICTIONS``).
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from ..errors import EvaluationError
 __all__ = ["PREDICTION_FORMATS", "read_predictions"]
 
 PREDICTION_FORMATS = ("csv", "ilsvrc")
+_MAX_DIGITS = 18  # fits an int64
 IntArray = NDArray[np.int64]
 
 
@@ -55,9 +56,15 @@ def read_predictions(
     return np.array([r + [r[-1]] * (width - len(r)) for r in rows], dtype=np.int64)
 
 
-def _is_index(text: str) -> bool:
-    """Plain ASCII digits (``"²"`` and ``"٣"`` are digits to ``str.isdigit`` but not to ``int``)."""
-    return text.isascii() and text.isdigit()
+def _index(text: str) -> int | None:
+    """The number ``text`` spells in plain ASCII digits, else None.
+
+    ``"²"`` and ``"٣"`` are digits to ``str.isdigit`` but not to ``int``, and
+    ``int`` refuses strings of over 4,300 digits: no class index is that long.
+    """
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS:
+        return int(text)
+    return None
 
 
 def _fail(path: Path, line: int, why: str) -> EvaluationError:
@@ -68,9 +75,10 @@ def _class(value: str, class_to_idx: Mapping[str, int], path: Path, line: int) -
     value = value.strip()
     if value in class_to_idx:
         return class_to_idx[value]
-    if _is_index(value) and int(value) < len(class_to_idx):
-        return int(value)
-    raise _fail(path, line, f"{value!r} is neither a class of the release nor a class index")
+    index = _index(value)
+    if index is not None and index < len(class_to_idx):
+        return index
+    raise _fail(path, line, f"{value!r:.80} is neither a class of the release nor a class index")
 
 
 def _csv_rows(
@@ -78,12 +86,12 @@ def _csv_rows(
 ) -> list[list[int]]:
     wanted = {name: i for i, name in enumerate(names)}
     rows: list[list[int] | None] = [None] * len(names)
-    for line, row in enumerate(csv.reader(text.splitlines()), start=1):
+    for line, row in _numbered_rows(path, text):
         if line == 1 or not row:  # the header, blank lines
             continue
         name, guesses = row[0].strip(), [g for g in row[1:] if g.strip()]
         if name not in wanted:
-            raise _fail(path, line, f"no image named {name!r} in this split")
+            raise _fail(path, line, f"no image named {name!r:.80} in this split")
         if not guesses:
             raise _fail(path, line, "no guesses")
         if rows[wanted[name]] is not None:
@@ -92,18 +100,31 @@ def _csv_rows(
     return _complete(path, rows, names)
 
 
+def _numbered_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """The CSV's rows with their line numbers; a row csv cannot parse names its line."""
+    reader = csv.reader(text.splitlines())
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:  # a field over csv's size limit, a NUL byte, …
+            raise _fail(path, reader.line_num, str(e)) from e
+        yield reader.line_num, row
+
+
 def _ilsvrc_rows(path: Path, text: str, names: Sequence[str], n_classes: int) -> list[list[int]]:
-    lines = [t for t in text.splitlines() if t.strip()]
+    lines = [(n, t) for n, t in enumerate(text.splitlines(), start=1) if t.strip()]
     if len(lines) != len(names):
         raise EvaluationError(
             f"{path}: {len(lines)} lines for {len(names)} images", code="E_PREDICTIONS"
         )
     rows = []
-    for line, entry in enumerate(lines, start=1):
-        fields = entry.split()
-        if not all(_is_index(f) and 1 <= int(f) <= n_classes for f in fields):
-            raise _fail(path, line, f"need class ids from 1 to {n_classes}, got {entry!r}")
-        rows.append([int(f) - 1 for f in fields])
+    for line, entry in lines:
+        ids = [_index(f) for f in entry.split()]
+        if not all(i is not None and 1 <= i <= n_classes for i in ids):
+            raise _fail(path, line, f"need class ids from 1 to {n_classes}, got {entry!r:.80}")
+        rows.append([i - 1 for i in ids if i is not None])
     return rows
 
 
