@@ -6,7 +6,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from synsetdb.catalog import Project, schema
 from synsetdb.errors import ConfigError
 from synsetdb.verify.accounts import Worker, ensure_worker, set_active
 from synsetdb.web import WebConfig, create_app
+from synsetdb.web.app import MAX_BODY_BYTES
 from synsetdb.web.auth import SESSION_COOKIE
 from synsetdb.web.config import is_loopback
 from synsetdb.web.security import SECRET_FILE, Signer, load_secret
@@ -92,6 +93,31 @@ def test_sign_in_needs_the_form_token(app: FastAPI) -> None:
         assert response.status_code == 403 and "<code>E_CSRF</code>" in response.text
         assert SESSION_COOKIE not in response.cookies
     assert sign_in(client, "ann", "ann-password").status_code == 303
+
+
+def test_oversized_bodies_are_refused_before_parsing(app: FastAPI) -> None:
+    client = TestClient(app)
+    token = csrf_of(client.get("/login").text)
+    padding = "x" * (MAX_BODY_BYTES + 1)
+    declared = client.post(
+        "/login", data={"name": "ann", "password": padding, "csrf": token}, follow_redirects=False
+    )
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
+        yield f"csrf={token}&name=ann&password=".encode()
+        for _ in range(MAX_BODY_BYTES // 1024 + 1):
+            yield b"y" * 1024
+
+    streamed = client.post(
+        "/login",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    for response in (declared, streamed):
+        assert response.status_code == 413 and "<code>E_BODY_TOO_LARGE</code>" in response.text
+        assert SESSION_COOKIE not in client.cookies
+    assert sign_in(client, "ann", "ann-password").status_code == 303  # the app is unharmed
 
 
 def test_posts_without_a_valid_form_token_are_refused(

@@ -28,6 +28,11 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+# A request body larger than this is refused with 413 before it is parsed: the
+# app's forms (sign-in, a batch of 48 answers, admin actions) are a few kB, and
+# form parsing holds a whole urlencoded body in memory.
+MAX_BODY_BYTES = 64 * 1024
+
 # Everything the pages use is served by the app itself: no other origin, no inline script.
 _HEADERS = [
     (
@@ -71,6 +76,7 @@ def create_app(project: Project, config: WebConfig | None = None) -> FastAPI:
     for module in (auth, label, admin):
         app.include_router(module.router)
     _add_error_pages(app)
+    app.add_middleware(_BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(_SecurityHeaders)
     return app
 
@@ -150,3 +156,38 @@ class _SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class _BodyLimit:
+    """Refuses (413, ``E_BODY_TOO_LARGE``) a body over ``limit`` bytes, declared or streamed.
+
+    The check runs where the body is read, inside the route, so the refusal
+    is the app's own error page, and a route that reads no body pays nothing.
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if not declared.isdigit() or int(declared) > self.limit:
+                raise self._too_large()
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise self._too_large()
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _too_large(self) -> PageError:
+        return PageError(
+            413, f"The request is larger than {self.limit:,} bytes.", "E_BODY_TOO_LARGE"
+        )
