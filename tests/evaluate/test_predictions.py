@@ -36,6 +36,11 @@ def test_an_ilsvrc_submission_is_in_name_order_with_1_based_ids(tmp_path: Path) 
     assert _read(tmp_path, "2 1 3\n3\n\n1 2\n", "ilsvrc") == [[1, 0, 2], [2, 2, 2], [0, 1, 1]]
 
 
+def test_an_ilsvrc_submission_may_name_wnids(tmp_path: Path) -> None:
+    text = "n00000020 1\nn00000030\n3 n00000010\n"
+    assert _read(tmp_path, text, "ilsvrc") == [[1, 0], [2, 2], [2, 0]]
+
+
 MALFORMED_CSV = {
     "an unknown image": ("name,g\nimg-z,0\n", "line 2: no image named 'img-z'"),
     "an unknown class": ("name,g\nimg-a,n09999999\n", "line 2: 'n09999999' is neither"),
@@ -64,10 +69,11 @@ def test_a_malformed_csv_file_is_refused_with_its_line(tmp_path: Path, case: str
 MALFORMED_ILSVRC = {
     "too few lines": ("1\n2\n", "2 lines for 3 images"),
     "too many lines": ("1\n2\n3\n1\n", "4 lines for 3 images"),
-    "an id of 0": ("1\n0\n2\n", "line 2: need class ids from 1 to 3"),
-    "an id past the classes": ("1\n2\n4\n", "line 3: need class ids from 1 to 3"),
-    "a word": ("1\n2\nthree\n", "line 3: need class ids from 1 to 3"),
-    "an id of 0 after a blank line": ("1\n\n0\n2\n", "line 3: need class ids"),
+    "an id of 0": ("1\n0\n2\n", "line 2: '0' is neither a class id from 1 to 3"),
+    "an id past the classes": ("1\n2\n4\n", "line 3: '4' is neither a class id"),
+    "a word": ("1\n2\nthree\n", "line 3: 'three' is neither"),
+    "an unknown wnid": ("1\n2\nn09999999\n", "line 3: 'n09999999' is neither"),
+    "an id of 0 after a blank line": ("1\n\n0\n2\n", "line 3: '0' is neither"),
     "a number of 5,000 digits": ("1\n2\n" + "9" * 5000 + "\n", "line 3"),
 }
 

@@ -24,7 +24,7 @@ from ._output import console, emit_json, json_option
     default="csv",
     show_default=True,
     help="csv: name then guesses (wnids or 0-based indices); ilsvrc: the devkit's "
-    "submission (1-based ids, images in name order).",
+    "submission (1-based ids or wnids, images in name order).",
 )
 @click.option(
     "--plot",

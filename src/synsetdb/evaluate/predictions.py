@@ -6,8 +6,9 @@
   split must be there once.
 - ``ilsvrc``: the devkit's submission format: one line per image of the
   split, in the order of their names sorted (the order of the exported
-  ground-truth file), each line up to five 1-based class ids (ILSVRC2012_ID)
-  separated by spaces.
+  ground-truth file), each line up to five guesses separated by spaces, each
+  a 1-based class id (ILSVRC2012_ID: the class index + 1, as in the exported
+  ``meta.mat``) or a wnid.
 
 Errors name the file and line (``E_PREDICTIONS``).
 """
@@ -49,7 +50,7 @@ def read_predictions(
     if fmt == "csv":
         rows = _csv_rows(path, text, names, class_to_idx)
     elif fmt == "ilsvrc":
-        rows = _ilsvrc_rows(path, text, names, len(class_to_idx))
+        rows = _ilsvrc_rows(path, text, names, class_to_idx)
     else:
         raise EvaluationError(f"unknown prediction format {fmt!r}", code="E_PREDICTIONS")
     width = max(len(r) for r in rows)
@@ -113,19 +114,27 @@ def _numbered_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
         yield reader.line_num, row
 
 
-def _ilsvrc_rows(path: Path, text: str, names: Sequence[str], n_classes: int) -> list[list[int]]:
+def _ilsvrc_rows(
+    path: Path, text: str, names: Sequence[str], class_to_idx: Mapping[str, int]
+) -> list[list[int]]:
     lines = [(n, t) for n, t in enumerate(text.splitlines(), start=1) if t.strip()]
     if len(lines) != len(names):
         raise EvaluationError(
             f"{path}: {len(lines)} lines for {len(names)} images", code="E_PREDICTIONS"
         )
-    rows = []
-    for line, entry in lines:
-        ids = [_index(f) for f in entry.split()]
-        if not all(i is not None and 1 <= i <= n_classes for i in ids):
-            raise _fail(path, line, f"need class ids from 1 to {n_classes}, got {entry!r:.80}")
-        rows.append([i - 1 for i in ids if i is not None])
-    return rows
+    return [[_ilsvrc_class(f, class_to_idx, path, line) for f in t.split()] for line, t in lines]
+
+
+def _ilsvrc_class(value: str, class_to_idx: Mapping[str, int], path: Path, line: int) -> int:
+    """A 1-based ILSVRC2012_ID (class index + 1) or a wnid, as a 0-based class index."""
+    if value in class_to_idx:
+        return class_to_idx[value]
+    index = _index(value)
+    if index is not None and 1 <= index <= len(class_to_idx):
+        return index - 1
+    raise _fail(
+        path, line, f"{value!r:.80} is neither a class id from 1 to {len(class_to_idx)} nor a wnid"
+    )
 
 
 def _complete(path: Path, rows: list[list[int] | None], names: Sequence[str]) -> list[list[int]]:
