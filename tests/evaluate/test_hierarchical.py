@@ -70,6 +70,16 @@ def test_accuracy_per_level(scorer: HierarchyScorer) -> None:
     assert report.errors == 2
 
 
+def test_a_right_guess_is_no_distance_when_classes_nest() -> None:
+    taxonomy = Taxonomy.from_synsets(Synset(w, (), "", p) for w, p in TREE.items())
+    nested = HierarchyScorer(taxonomy, [ANIMAL, DOG, CAT])  # animal: a class above two others
+    ranked, targets = np.array([[0, 1, 2], [1, 0, 2]]), np.array([0, 1])
+    assert nested.lca_height.tolist() == [[0, 1, 1], [1, 0, 1], [1, 1, 0]]
+    assert nested.hierarchical_distance(ranked, targets, 1) == 0.0
+    assert nested.hierarchical_distance(ranked, targets, 2) == pytest.approx(0.5)  # (0+1+0+1)/4
+    assert nested.mistake_severity(ranked[:, 1:], targets) == (pytest.approx(1.0), 2)
+
+
 def test_on_a_release_hierarchy(tmp_path: Path) -> None:
     manifest = small_release(tmp_path).manifest
     scorer = HierarchyScorer(manifest.taxonomy(), manifest.wnids)

@@ -12,8 +12,9 @@ Following Bertinetto et al., "Making Better Mistakes" (CVPR 2020):
 
 Heights and depths are those of the release's induced hierarchy
 (:meth:`synsetdb.release.Manifest.taxonomy`): a node's height is the longest
-path down to a leaf (classes are the leaves), its depth the shortest path up
-to the root. WordNet is a DAG: a class's ancestor at a depth is taken along
+path down to a leaf (classes are normally the leaves; a right guess is at
+distance 0 even for a class with classes below it), its depth the shortest
+path up to the root. WordNet is a DAG: a class's ancestor at a depth is taken along
 its first path to the root in sorted order, and the LCA is
 :meth:`~synsetdb.hierarchy.Taxonomy.lca`'s deterministic choice.
 """
@@ -57,7 +58,8 @@ class HierarchyScorer:
 
     The class-by-class table of LCA heights is computed once (vectorised
     through :meth:`~synsetdb.hierarchy.Taxonomy.lca_many`), so scoring a
-    validation set is array indexing.
+    validation set is array indexing. A right guess is at distance 0, also
+    for a class with other classes below it (whose own height is above 0).
     """
 
     def __init__(self, taxonomy: Taxonomy, classes: Sequence[str]) -> None:
@@ -75,6 +77,7 @@ class HierarchyScorer:
         heights = {w: taxonomy.height(w) for w in set(lcas)}
         self.lca_height: IntArray = np.array([heights[w] for w in lcas], dtype=np.int64)
         self.lca_height = self.lca_height.reshape(n, n)
+        np.fill_diagonal(self.lca_height, 0)
         self._first_paths = [taxonomy.paths_to_root(w)[0][::-1] for w in self.classes]
 
     @property
