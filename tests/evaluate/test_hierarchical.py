@@ -57,6 +57,15 @@ def test_hierarchical_distance_of_the_top_k(scorer: HierarchyScorer) -> None:
         scorer.hierarchical_distance(RANKED, TARGETS, 4)
 
 
+def test_distances_need_as_many_different_guesses(scorer: HierarchyScorer) -> None:
+    # image 1 gave one guess, padded with it (as read_predictions pads short rows)
+    padded = np.array([[1, 0, 2], [0, 0, 0], [1, 0, 2]])
+    with pytest.raises(EvaluationError) as e:
+        scorer.hierarchical_distance(padded, TARGETS, 2)
+    assert e.value.code == "E_PREDICTIONS"
+    assert set(scorer.report(padded, TARGETS, ks=(1, 2, 3)).hierarchical_distance) == {1}
+
+
 def test_accuracy_per_level(scorer: HierarchyScorer) -> None:
     assert scorer.max_depth == 3
     report = scorer.report(RANKED, TARGETS, ks=(1, 5))

@@ -94,11 +94,17 @@ class HierarchyScorer:
         return float(self.lca_height[r[wrong, 0], t[wrong]].mean()), int(wrong.sum())
 
     def hierarchical_distance(self, ranked: ArrayLike, targets: ArrayLike, k: int) -> float:
-        """Mean LCA height between the truth and each of the first ``k`` guesses."""
+        """Mean LCA height between the truth and each of the first ``k`` guesses.
+
+        Raises:
+            EvaluationError: ``E_PREDICTIONS`` unless every image has ``k``
+                different guesses: a repeated guess (a short row padded with
+                its last guess) would count one class's distance twice.
+        """
         r, t = self._indices(ranked, targets)
-        if r.shape[1] < k:
+        if not _distinct_guesses(r, k):
             raise EvaluationError(
-                f"top-{k} distance needs {k} guesses per image, got {r.shape[1]}",
+                f"top-{k} distance needs {k} different guesses for every image",
                 code="E_PREDICTIONS",
             )
         return float(self.lca_height[r[:, :k], t[:, None]].mean())
@@ -118,14 +124,14 @@ class HierarchyScorer:
     def report(
         self, ranked: ArrayLike, targets: ArrayLike, ks: Sequence[int] = (1, 5, 20)
     ) -> HierarchicalReport:
-        """Every score at once; distances only for the ``ks`` the guesses cover."""
+        """Every score; a distance@k only where every image has k different guesses."""
         r, t = self._indices(ranked, targets)
         severity, errors = self.mistake_severity(r, t)
         return HierarchicalReport(
             mistake_severity=severity,
             errors=errors,
             hierarchical_distance={
-                k: self.hierarchical_distance(r, t, k) for k in ks if k <= r.shape[1]
+                k: self.hierarchical_distance(r, t, k) for k in ks if _distinct_guesses(r, k)
             },
             level_accuracy={d: self.level_accuracy(r, t, d) for d in range(1, self.max_depth + 1)},
         )
@@ -136,3 +142,11 @@ class HierarchyScorer:
         if min(r.min(), t.min()) < 0 or max(r.max(), t.max()) >= n:
             raise EvaluationError(f"class indices must lie in [0, {n})", code="E_PREDICTIONS")
         return r, t
+
+
+def _distinct_guesses(ranked: IntArray, k: int) -> bool:
+    """Whether every row's first ``k`` guesses are ``k`` different classes."""
+    if k < 1 or ranked.shape[1] < k:
+        return False
+    first = np.sort(ranked[:, :k], axis=1)
+    return bool((first[:, 1:] != first[:, :-1]).all())

@@ -37,7 +37,8 @@ def read_predictions(
     """Ranked class indices, one row per name of ``names`` in that order.
 
     Rows with fewer guesses than the longest are padded with their last guess
-    (a repeated guess changes no top-k score).
+    (a repeated guess changes no top-k error; hierarchical distances are
+    given only for the k every image has k different guesses for).
 
     Raises:
         EvaluationError: ``E_PREDICTIONS`` for an unreadable file, a malformed
