@@ -61,10 +61,25 @@ def test_real_accuracy_skips_images_without_labels() -> None:
     predicted = np.array([3, 1, 2, 0])
     labels = [[3, 4], [], [1], [0]]
     assert real_accuracy(predicted, labels) == (pytest.approx(2 / 3), 3)
-    with pytest.raises(EvaluationError):
-        real_accuracy(predicted, [[], [], [], []])
-    with pytest.raises(EvaluationError):
-        real_accuracy(predicted, [[1]])
+    assert real_accuracy(predicted[:, None], labels) == (pytest.approx(2 / 3), 3)
+
+
+@pytest.mark.parametrize(
+    ("predicted", "labels"),
+    [
+        (np.array([3, 1]), [[], []]),  # no image has a label
+        (np.array([3, 1]), [[1]]),  # counts differ
+        (np.array(3), [[3]]),  # not one guess per image
+        (np.zeros((1, 0), dtype=int), [[0]]),  # no guess at all
+        (np.array([0.5]), [[0]]),  # not a class index
+    ],
+)
+def test_real_accuracy_refuses_what_it_cannot_score(
+    predicted: np.ndarray, labels: list[list[int]]
+) -> None:
+    with pytest.raises(EvaluationError) as e:
+        real_accuracy(predicted, labels)
+    assert e.value.code == "E_PREDICTIONS"
 
 
 @pytest.mark.parametrize(
@@ -73,14 +88,26 @@ def test_real_accuracy_skips_images_without_labels() -> None:
         (np.zeros((3, 5), dtype=int), np.zeros(4, dtype=int)),  # lengths differ
         (np.zeros((0, 5), dtype=int), np.zeros(0, dtype=int)),  # nothing to score
         (np.zeros((2, 5)), np.zeros(2, dtype=int)),  # float indices
+        (np.zeros((2, 0), dtype=int), np.zeros(2, dtype=int)),  # no guesses
+        (np.zeros((2, 5), dtype=int), np.zeros(2)),  # float targets
     ],
 )
 def test_bad_predictions_are_refused(ranked: np.ndarray, targets: np.ndarray) -> None:
     with pytest.raises(EvaluationError) as e:
         topk_error(ranked, targets, 5)
     assert e.value.code == "E_PREDICTIONS"
+    with pytest.raises(EvaluationError) as e:
+        classification_report(ranked, targets, 3)
+    assert e.value.code == "E_PREDICTIONS"
+
+
+def test_ranking_needs_a_k_of_one_or_more() -> None:
+    with pytest.raises(EvaluationError) as e:
+        rank_scores([[0.1, 0.2]], 0)
+    assert e.value.code == "E_PREDICTIONS"
 
 
 def test_indices_outside_the_classes_are_refused() -> None:
-    with pytest.raises(EvaluationError):
+    with pytest.raises(EvaluationError) as e:
         confusion_matrix(np.array([0, 1]), np.array([0, 3]), 3)
+    assert e.value.code == "E_PREDICTIONS"

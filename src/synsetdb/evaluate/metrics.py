@@ -47,25 +47,39 @@ def rank_scores(scores: ArrayLike, k: int | None = None) -> IntArray:
         raise EvaluationError(
             f"scores must be (images, classes), got {s.shape}", code="E_PREDICTIONS"
         )
+    if k is not None and k < 1:
+        raise EvaluationError(f"k must be >= 1, got {k}", code="E_PREDICTIONS")
     k = s.shape[1] if k is None else min(k, s.shape[1])
     ranked: IntArray = np.argsort(-s, axis=1, kind="stable")[:, :k].astype(np.int64)
     return ranked
 
 
-def _checked(ranked: ArrayLike, targets: ArrayLike) -> tuple[IntArray, IntArray]:
-    r, t = np.asarray(ranked), np.asarray(targets)
+def _guesses(ranked: ArrayLike) -> IntArray:
+    """``ranked`` as an ``(n, k)`` integer array with at least one guess per image."""
+    r = np.asarray(ranked)
     if r.ndim == 1:
         r = r[:, None]
-    if r.ndim != 2 or t.ndim != 1 or r.shape[0] != t.shape[0]:
+    if r.ndim != 2 or r.shape[1] == 0:
+        raise EvaluationError(
+            f"need guesses as (images, k >= 1), got {r.shape}", code="E_PREDICTIONS"
+        )
+    if not np.issubdtype(r.dtype, np.integer):
+        raise EvaluationError("class indices must be integers", code="E_PREDICTIONS")
+    return r.astype(np.int64)
+
+
+def _checked(ranked: ArrayLike, targets: ArrayLike) -> tuple[IntArray, IntArray]:
+    r, t = _guesses(ranked), np.asarray(targets)
+    if t.ndim != 1 or r.shape[0] != t.shape[0]:
         raise EvaluationError(
             f"need ranked (n, k) and targets (n,), got {r.shape} and {t.shape}",
             code="E_PREDICTIONS",
         )
     if r.shape[0] == 0:
         raise EvaluationError("no predictions to score", code="E_PREDICTIONS")
-    if not (np.issubdtype(r.dtype, np.integer) and np.issubdtype(t.dtype, np.integer)):
+    if not np.issubdtype(t.dtype, np.integer):
         raise EvaluationError("class indices must be integers", code="E_PREDICTIONS")
-    return r.astype(np.int64), t.astype(np.int64)
+    return r, t.astype(np.int64)
 
 
 def topk_correct(ranked: ArrayLike, targets: ArrayLike, k: int = 5) -> NDArray[np.bool_]:
@@ -141,11 +155,19 @@ def real_accuracy(predicted: ArrayLike, labels: Sequence[Sequence[int]]) -> tupl
 
     Images whose list of acceptable labels is empty are left out, as ReaL does.
 
+    Args:
+        predicted: each image's guess, ``(n,)``, or its ranked guesses ``(n, k)``.
+        labels: each image's acceptable class indices.
+
     Returns:
         The accuracy over the images kept, and how many were kept.
+
+    Raises:
+        EvaluationError: ``E_PREDICTIONS`` for guesses that are not integer
+            class indices, a count that differs from the label lists', or no
+            image with a label.
     """
-    p = np.asarray(predicted)
-    top1 = p[:, 0] if p.ndim == 2 else p
+    top1 = _guesses(predicted)[:, 0]
     if top1.shape[0] != len(labels):
         raise EvaluationError(
             f"{top1.shape[0]} predictions for {len(labels)} label lists", code="E_PREDICTIONS"
