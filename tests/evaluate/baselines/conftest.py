@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synsetdb.release import Release
-from tests.evaluate.baselines.toy import toy_release
+from tests.evaluate.baselines.toy import nested_release, toy_release
 from tests.fixtures.releases import small_release
 
 
@@ -19,3 +19,9 @@ def photos_release(tmp_path_factory: pytest.TempPathFactory) -> Release:
 def colours_release(tmp_path_factory: pytest.TempPathFactory) -> Release:
     """The hand-made solid-colour release of ``toy``."""
     return toy_release(tmp_path_factory.mktemp("colours") / "blobs")
+
+
+@pytest.fixture(scope="session")
+def nested_colours_release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """``toy``'s release with animal a class above dog and cat."""
+    return nested_release(tmp_path_factory.mktemp("nested") / "blobs")

@@ -71,6 +71,19 @@ def test_k_larger_than_the_training_set_uses_all_of_it(colours_release: Release)
     assert result.auc_by_height == {0: 0.5, 1: 0.5}  # identical scores: chance
 
 
+def test_a_class_with_classes_below_it_does_not_outrank_them(
+    nested_colours_release: Release,
+) -> None:
+    """Animal is a class above dog and cat: its subtree's votes score the node, not the class."""
+    result = nn_voting(nested_colours_release, k=1)
+    # val, by name: animal's yellow, dog's red, cat's green, tree's blue; each's nearest
+    # training image is of its own class
+    assert result.targets.tolist() == [0, 1, 2, 3]
+    assert result.ranked[:, 0].tolist() == [0, 1, 2, 3] and result.top1_error == 0.0
+    node = {w: i for i, w in enumerate(result.nodes)}
+    assert result.node_scores[:, node[ANIMAL]].tolist() == [1, 1, 1, 0]  # the subtree's votes
+
+
 def test_nn_voting_takes_any_embedder(colours_release: Release) -> None:
     result = nn_voting(colours_release, k=1, embedder=ColourHistogram(bins=4))
     assert "ColourHistogram" in result.options["embedder"]

@@ -11,6 +11,9 @@ Hierarchy (made-up wnids; classes marked with their index)::
 
 Squared distances between solid colours are easy: (240,0,0) to (0,220,0) is
 240² + 220², the same for every pixel.
+
+``nested_release`` makes animal a class too (class 0, yellow images), above
+dog and cat, as ImageNet-21k's classes nest.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from synsetdb.catalog.blobs import LocalBlobStore
 from synsetdb.release import Manifest, Release, ReleaseClass, ReleaseItem
 from tests.fixtures.photos import encode
 
-__all__ = ["ANIMAL", "CAT", "DOG", "PLANT", "ROOT", "TREE", "toy_release"]
+__all__ = ["ANIMAL", "CAT", "DOG", "PLANT", "ROOT", "TREE", "nested_release", "toy_release"]
 
 ROOT, ANIMAL, DOG, CAT, PLANT, TREE = (f"n0000000{i}" for i in range(1, 7))
 HIERARCHY = {
@@ -42,23 +45,34 @@ COLOURS = {
     },
     "val": {DOG: [(240, 0, 0)], CAT: [(0, 240, 0)], TREE: [(0, 0, 240)]},
 }
+NESTED_COLOURS = {
+    "train": {**COLOURS["train"], ANIMAL: [(255, 255, 0), (230, 230, 0)]},
+    "val": {**COLOURS["val"], ANIMAL: [(240, 240, 0)]},
+}
+Colours = dict[str, dict[str, list[tuple[int, int, int]]]]
 
 
 def toy_release(blob_dir: Path) -> Release:
     """The release above, its PNGs stored under ``blob_dir``; items named ``split-wnid-i``."""
+    return _release(blob_dir, [(DOG, "dog"), (CAT, "cat"), (TREE, "tree")], COLOURS)
+
+
+def nested_release(blob_dir: Path) -> Release:
+    """The release above with animal a class too (index 0): dog and cat lie below it."""
+    classes = [(ANIMAL, "animal"), (DOG, "dog"), (CAT, "cat"), (TREE, "tree")]
+    return _release(blob_dir, classes, NESTED_COLOURS)
+
+
+def _release(blob_dir: Path, classes: list[tuple[str, str]], colours: Colours) -> Release:
     blobs = LocalBlobStore(blob_dir)
     items = []
-    for split, by_class in COLOURS.items():
-        for wnid, colours in by_class.items():
-            for i, colour in enumerate(colours):
+    for split, by_class in colours.items():
+        for wnid, shades in by_class.items():
+            for i, colour in enumerate(shades):
                 key = blobs.put(encode(Image.new("RGB", (48, 40), colour), "PNG"))
                 items.append(ReleaseItem(key, wnid, split, key, f"{split}-{wnid}-{i}", "PNG"))
     manifest = Manifest(
-        classes=(
-            ReleaseClass(0, DOG, "dog"),
-            ReleaseClass(1, CAT, "cat"),
-            ReleaseClass(2, TREE, "tree"),
-        ),
+        classes=tuple(ReleaseClass(i, wnid, name) for i, (wnid, name) in enumerate(classes)),
         hierarchy=HIERARCHY,
         items=tuple(items),
     )

@@ -3,8 +3,9 @@
 Every image is squashed to 32×32 colour pixels; a query's ``k`` nearest
 training images by the sum of squared differences (SSD) vote for their
 classes, and a synset's score is the number of votes that fall in its
-subtree. Distances are one matrix product per chunk of queries:
-``‖a − b‖² = ‖a‖² + ‖b‖² − 2 a·b``.
+subtree. Classes are ranked by their own votes (a class with classes below it
+would otherwise collect theirs and outrank them). Distances are one matrix
+product per chunk of queries: ``‖a − b‖² = ‖a‖² + ‖b‖² − 2 a·b``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 
 from ...errors import EvaluationError
 from ..features import Embedder, TinyImage, fit_embedder
+from ..metrics import rank_scores
 from .data import prepare
 from .report import BaselineResult, score_nodes
 from .tree import IntArray
@@ -109,6 +111,7 @@ def nn_voting(
         data.query,
         data.table,
         data.table.sum_over_classes(votes),
+        rank_scores(votes),  # a class's own votes: one above others would get theirs too
         options={"k": used, "embedder": repr(features), "train_split": train_split},
         seconds=time.perf_counter() - start,
     )

@@ -100,7 +100,9 @@ class BaselineResult:
         names: the images' item names, in row order.
         targets: each image's class index.
         classes: class wnids in index order.
-        ranked: ``(images, classes)`` class indices, best guess first.
+        ranked: ``(images, classes)`` class indices, best guess first, by
+            each class's own score (a class with classes below it does not
+            take theirs).
         nodes: the induced hierarchy's nodes (by height, then wnid).
         heights: each node's height.
         node_scores: ``(images, nodes)``; higher means "more likely in the subtree".
@@ -171,7 +173,11 @@ def score_nodes(
     options: Mapping[str, Any] | None = None,
     seconds: float = 0.0,
 ) -> BaselineResult:
-    """Score a baseline's node scores (and class ranking; default: by class-node scores)."""
+    """Score a baseline's node scores and class ranking.
+
+    ``ranked`` defaults to the classes' node scores, which is right only when
+    no class lies below another (a node's score covers its whole subtree).
+    """
     if ranked is None:
         ranked = rank_scores(node_scores[:, table.class_nodes])
     report = classification_report(ranked, query.targets, len(table.classes))
