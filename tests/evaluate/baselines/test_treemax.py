@@ -47,11 +47,13 @@ def test_negatives_leave_out_the_children_and_the_parent(table: NodeTable) -> No
     assert negative_classes(table, dog).tolist() == [3, 4]  # cat, tree; not animal, puppy
     targets = np.array([0, 1, 2, 3, 4] * 3)
     positives, negatives = training_sample(table, dog, targets, TreeMaxOptions(max_negatives=None))
-    assert set(targets[positives]) == {1, 2}  # dog and its child puppy
+    assert set(targets[positives]) == {1} and len(positives) == 3  # dog's own images only
     assert set(targets[negatives]) == {3, 4} and len(negatives) == 6
-    assert not set(positives) & set(negatives)
-    # the root's parent-less subtree holds every class: no negatives at all
-    assert len(training_sample(table, table.index("n1"), targets, TreeMaxOptions())[1]) == 0
+    # the root is no class: no images of its own; its subtree holds every class: no negatives
+    root = training_sample(table, table.index("n1"), targets, TreeMaxOptions())
+    assert len(root[0]) == len(root[1]) == 0
+    plant = training_sample(table, table.index("n6"), targets, TreeMaxOptions())
+    assert len(plant[0]) == 0 and set(targets[plant[1]]) == {0, 1, 2, 3}  # no class: no fit
 
 
 def test_the_negative_draw_is_capped_and_repeatable(table: NodeTable) -> None:
@@ -73,12 +75,25 @@ def test_tree_max_separates_colours_and_takes_the_max_over_subtrees(
     assert result.name == "treemax" and result.top1_error == 0.0
     node = {w: i for i, w in enumerate(result.nodes)}
     scores = result.node_scores
-    assert (scores[:, node[ANIMAL]] >= np.maximum(scores[:, node[DOG]], scores[:, node[CAT]])).all()
-    assert (scores[:, node[ROOT]] == np.inf).all()  # every training image is under the root
+    # animal, plant and the root have no images of their own: the max of their classes'
+    classes = [scores[:, node[w]] for w in (DOG, CAT, TREE)]
+    assert (scores[:, node[ANIMAL]] == np.maximum(classes[0], classes[1])).all()
+    assert (scores[:, node[PLANT]] == classes[2]).all()
+    assert (scores[:, node[ROOT]] == np.max(classes, axis=0)).all()
     assert result.auc_by_height[0] == 1.0 and result.auc_by_height[1] == 1.0
-    # dog, cat, tree, animal; plant's sample is its only child tree's; the root has none
+    assert result.options["classifiers"] == 3  # one per class
+
+
+def test_a_class_above_others_is_ranked_by_its_own_classifier(
+    nested_colours_release: Release,
+) -> None:
+    """Animal is a class above dog and cat: its node's max over them would always win."""
+    result = tree_max(nested_colours_release, embedder=ColourHistogram(bins=4))
+    assert result.ranked[:, 0].tolist() == result.targets.tolist() == [0, 1, 2, 3]
+    node = {w: i for i, w in enumerate(result.nodes)}
+    scores = result.node_scores
+    assert (scores[:, node[ANIMAL]] >= scores[:, node[DOG]]).all()  # the node is still the max
     assert result.options["classifiers"] == 4
-    assert (scores[:, node[PLANT]] == scores[:, node[TREE]]).all()
 
 
 def test_any_estimator_with_a_decision_function(colours_release: Release) -> None:

@@ -1,15 +1,19 @@
-"""The tree-max classifier (Deng et al. 2009, section 4.2).
+"""The tree-max classifier (Deng et al. 2009, section 4.3).
 
-One binary classifier per synset node of the induced hierarchy: positives
-are the training images in the node's subtree, negatives are drawn from the
-other synsets, leaving out the node's children (its subtree) and its parents
-(an image labelled with a parent may well show the node). A node's score is
-the maximum classifier output over its subtree, so a parent is at least as
-confident as its most confident descendant.
+One binary classifier per synset with images of its own (in a release, each
+class): as in the paper, its positives are the training images of that
+synset, its negatives images of the other synsets, leaving out its subtree
+(its children and theirs, whose images show it too) and its parents (an
+image labelled with a parent may well show it). A node's score is the
+maximum classifier output over its subtree: an inner synset, which in a
+release has no images of its own, scores by its most confident descendant,
+and a class above others (dog above husky) is at least as confident as they
+are. Classes are ranked by their own classifier's output (the paper's
+"independent classifier"), so one above others does not outrank them by
+their maximum.
 
-Any scikit-learn estimator can be the classifier (cloned per node); the
-default is a standardised, class-balanced logistic regression. Nodes with
-the same training sample (a chain of single-child ancestors) share one fit.
+Any scikit-learn estimator can be the classifier (cloned per class); the
+default is a standardised, class-balanced logistic regression.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from numpy.typing import NDArray
 from ...errors import EvaluationError
 from ..features import Embedder, TinyImage, fit_embedder
 from ..features._extras import require
+from ..metrics import rank_scores
 from .data import prepare
 from .report import BaselineResult, score_nodes
 from .tree import IntArray, NodeTable
@@ -66,8 +71,8 @@ class TreeMaxOptions:
 def negative_classes(table: NodeTable, node: int) -> IntArray:
     """The classes whose images may be negatives for ``node``.
 
-    Every class outside the node's subtree (which holds its children) that
-    is not one of the node's parents.
+    Every class outside the node's subtree (its children and below: their
+    images show the node too) that is not one of the node's parents.
     """
     parent_class = np.isin(table.class_nodes, table.parents[node])
     return np.flatnonzero(~table.classes_under[node] & ~parent_class).astype(np.int64)
@@ -76,8 +81,12 @@ def negative_classes(table: NodeTable, node: int) -> IntArray:
 def training_sample(
     table: NodeTable, node: int, targets: IntArray, options: TreeMaxOptions
 ) -> tuple[IntArray, IntArray]:
-    """Indices into ``targets`` of the node's positive and negative training images."""
-    positives = np.flatnonzero(table.classes_under[node, targets])
+    """Indices into ``targets`` of the node's positive and negative training images.
+
+    Positives are the images labelled with the node itself: none when it is
+    no class (it then scores by its subtree's classifiers alone).
+    """
+    positives = np.flatnonzero(np.isin(targets, np.flatnonzero(table.class_nodes == node)))
     negatives = np.flatnonzero(np.isin(targets, negative_classes(table, node)))
     cap = options.max_negatives
     if cap is not None and len(negatives) > cap:
@@ -104,24 +113,15 @@ def _positive_score(model: Any, features: FloatArray) -> FloatArray:
     return np.asarray(model.decision_function(features), dtype=np.float64)
 
 
-class _NodeTrainer:
-    """Fits one classifier per distinct training sample and scores the queries with it."""
-
-    def __init__(self, estimator: Any, train: FloatArray, query: FloatArray) -> None:
-        self.base = require("sklearn.base", "eval", "the tree-max classifiers")
-        self.estimator, self.train, self.query = estimator, train, query
-        self.cache: dict[tuple[bytes, bytes], FloatArray] = {}
-
-    def scores(self, positives: IntArray, negatives: IntArray) -> FloatArray:
-        if len(positives) == 0 or len(negatives) == 0:  # nothing to tell apart
-            return np.full(len(self.query), -np.inf if len(positives) == 0 else np.inf)
-        key = (positives.tobytes(), negatives.tobytes())
-        if key not in self.cache:
-            rows = np.concatenate([positives, negatives])
-            labels = np.r_[np.ones(len(positives), np.int64), np.zeros(len(negatives), np.int64)]
-            model = self.base.clone(self.estimator).fit(self.train[rows], labels)
-            self.cache[key] = _positive_score(model, self.query)
-        return self.cache[key]
+def _class_scores(
+    estimator: Any, train: FloatArray, query: FloatArray, sample: tuple[IntArray, IntArray]
+) -> FloatArray:
+    """A clone of ``estimator`` fitted on the sample's positives and negatives, on ``query``."""
+    base = require("sklearn.base", "eval", "the tree-max classifiers")
+    positives, negatives = sample
+    rows = np.concatenate([positives, negatives])
+    labels = np.r_[np.ones(len(positives), np.int64), np.zeros(len(negatives), np.int64)]
+    return _positive_score(base.clone(estimator).fit(train[rows], labels), query)
 
 
 def tree_max(
@@ -133,7 +133,7 @@ def tree_max(
     estimator: Any = None,
     options: TreeMaxOptions | None = None,
 ) -> BaselineResult:
-    """Score ``split`` with one ``estimator`` per node on ``embedder`` features.
+    """Score ``split`` with one ``estimator`` per class on ``embedder`` features.
 
     Defaults: 32×32 tiny images and :func:`default_estimator`.
 
@@ -146,29 +146,32 @@ def tree_max(
     start = time.perf_counter()
     data = prepare(release, split, train_split)
     features = fit_embedder(embedder or TinyImage(), data.train.images)
-    trainer = _NodeTrainer(
-        estimator,
-        np.asarray(features.embed(data.train.images), np.float64),
-        np.asarray(features.embed(data.query.images), np.float64),
-    )
+    train = np.asarray(features.embed(data.train.images), np.float64)
+    query = np.asarray(features.embed(data.query.images), np.float64)
     threadpools = require("threadpoolctl", "eval", "the tree-max classifiers")
-    raw = np.empty((len(data.query), len(data.table.nodes)))
+    raw = np.full((len(query), len(data.table.nodes)), -np.inf)  # no images of its own
+    fitted = 0
     with threadpools.threadpool_limits(options.blas_threads, user_api="blas"):
-        for node in range(len(data.table.nodes)):
+        for node in np.unique(data.table.class_nodes):
             sample = training_sample(data.table, node, data.train.targets, options)
-            raw[:, node] = trainer.scores(*sample)
-    log.info("tree-max: %d classifiers for %d nodes", len(trainer.cache), len(data.table.nodes))
+            if len(sample[0]) and len(sample[1]):
+                raw[:, node] = _class_scores(estimator, train, query, sample)
+                fitted += 1
+            elif len(sample[0]):  # every training image shows it: nothing to tell apart
+                raw[:, node] = np.inf
+    log.info("tree-max: %d classifiers for %d nodes", fitted, len(data.table.nodes))
     return score_nodes(
         "treemax",
         data.query,
         data.table,
         data.table.max_over_nodes(raw),
+        rank_scores(raw[:, data.table.class_nodes]),  # each class by its own classifier
         options={
             "embedder": repr(features),
             "estimator": repr(estimator),
             "max_negatives": options.max_negatives,
             "seed": options.seed,
-            "classifiers": len(trainer.cache),
+            "classifiers": fitted,
             "train_split": train_split,
         },
         seconds=time.perf_counter() - start,
