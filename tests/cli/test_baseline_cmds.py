@@ -74,8 +74,13 @@ BAD_INPUT = [
     (["baseline", "nbnn", "--release", "r", "--train-split", "test"], "E_NO_SPLIT"),
     (["baseline", "nn", "--release", "r", "--k", "0"], "E_OPTIONS"),
     (["baseline", "treemax", "--release", "r", "--max-negatives", "0"], "E_OPTIONS"),
+    (["baseline", "treemax", "--release", "r", "--seed", "-1"], "E_OPTIONS"),
+    (["baseline", "nbnn", "--release", "r", "--side", "8"], "E_OPTIONS"),
+    (["baseline", "nbnn", "--release", "r", "--per-class", "0"], "E_OPTIONS"),
     (["cluster", "n09999999", "--k", "2", "--release", "r"], "E_NOT_IN_RELEASE"),
     (["cluster", DOG, "--k", "7", "--release", "r"], "E_OPTIONS"),
+    (["cluster", DOG, "--k", "2", "--release", "r", "--seed", "-1"], "E_OPTIONS"),
+    (["cluster", DOG, "--k", "2", "--release", "r", "--split", "test"], "E_NO_SPLIT"),
 ]
 
 

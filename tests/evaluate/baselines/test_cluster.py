@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -42,12 +43,18 @@ def test_clusters_of_one_split_with_another_embedder(colours_release: Release) -
 
 
 @pytest.mark.parametrize(
-    ("wnid", "k", "code"),
-    [("n09999999", 2, "E_NOT_IN_RELEASE"), (DOG, 4, "E_OPTIONS"), (DOG, 0, "E_OPTIONS")],
+    ("wnid", "k", "options", "code"),
+    [
+        ("n09999999", 2, {}, "E_NOT_IN_RELEASE"),
+        (DOG, 4, {}, "E_OPTIONS"),
+        (DOG, 0, {}, "E_OPTIONS"),
+        (DOG, 1, {"seed": -1}, "E_OPTIONS"),
+        (DOG, 1, {"splits": ["train", "test"]}, "E_NO_SPLIT"),
+    ],
 )
 def test_bad_requests_fail_with_a_code(
-    colours_release: Release, wnid: str, k: int, code: str
+    colours_release: Release, wnid: str, k: int, options: dict[str, Any], code: str
 ) -> None:
     with pytest.raises(SynsetdbError) as e:
-        cluster_synset(colours_release, wnid, k)
+        cluster_synset(colours_release, wnid, k, **options)
     assert e.value.code == code

@@ -83,6 +83,13 @@ def test_a_bag_of_words_needs_keypoints() -> None:
     assert e.value.code == "E_OPTIONS"
 
 
+@pytest.mark.parametrize("bad", [{"words": 0}, {"max_training": 0}, {"seed": -1}])
+def test_a_bag_of_words_refuses_bad_options(bad: dict[str, int]) -> None:
+    with pytest.raises(SynsetdbError) as e:
+        SiftBagOfWords(**bad)
+    assert e.value.code == "E_OPTIONS"
+
+
 class _MeanColour(torch.nn.Module):
     """A tiny module: the mean of each channel, times two."""
 

@@ -108,6 +108,7 @@ def test_without_scikit_learn_the_error_names_the_extra(
     with pytest.raises(SynsetdbError) as e:
         tree_max(colours_release)
     assert e.value.code == "E_MISSING_EXTRA" and "synsetdb[eval]" in str(e.value)
-    with pytest.raises(SynsetdbError) as e:
-        TreeMaxOptions(max_negatives=0)
-    assert e.value.code == "E_OPTIONS"
+    for bad in ({"max_negatives": 0}, {"seed": -1}, {"blas_threads": 0}):
+        with pytest.raises(SynsetdbError) as e:
+            TreeMaxOptions(**bad)
+        assert e.value.code == "E_OPTIONS", bad

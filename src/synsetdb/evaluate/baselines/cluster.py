@@ -80,6 +80,8 @@ class Clusters:
 
 def _subtree_items(release: Release, wnid: str, splits: Sequence[str] | None) -> list[ReleaseItem]:
     manifest = release.manifest
+    for split in splits or ():
+        manifest.items_in(split)  # E_NO_SPLIT for a split the release lacks
     table = NodeTable.from_taxonomy(manifest.taxonomy(), manifest.wnids)
     under = table.classes_under[table.index(wnid)]
     wanted = {c for c, inside in zip(manifest.wnids, under, strict=True) if inside}
@@ -103,8 +105,12 @@ def cluster_synset(
     Raises:
         EvaluationError: ``E_NOT_IN_RELEASE`` when ``wnid`` is neither a class
             nor an ancestor of one; ``E_OPTIONS`` when ``k`` is below 1 or
-            above the number of images; ``E_MISSING_EXTRA`` without scikit-learn.
+            above the number of images, or ``seed`` below 0;
+            ``E_MISSING_EXTRA`` without scikit-learn.
+        ReleaseError: ``E_NO_SPLIT`` for a split the release lacks.
     """
+    if seed < 0:
+        raise EvaluationError(f"seed must be >= 0, got {seed}", code="E_OPTIONS")
     items = _subtree_items(release, wnid, splits)
     if not 1 <= k <= len(items):
         raise EvaluationError(

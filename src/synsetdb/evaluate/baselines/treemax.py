@@ -66,6 +66,8 @@ class TreeMaxOptions:
             raise EvaluationError("max_negatives must be >= 1", code="E_OPTIONS")
         if self.blas_threads is not None and self.blas_threads < 1:
             raise EvaluationError("blas_threads must be >= 1", code="E_OPTIONS")
+        if self.seed < 0:
+            raise EvaluationError(f"seed must be >= 0, got {self.seed}", code="E_OPTIONS")
 
 
 def negative_classes(table: NodeTable, node: int) -> IntArray:

@@ -123,6 +123,14 @@ class SiftBagOfWords:
     seed: int = 0
     vocabulary_: FloatArray | None = None
 
+    def __post_init__(self) -> None:
+        if min(self.words, self.max_training) < 1 or self.seed < 0:
+            raise EvaluationError(
+                f"a bag of words needs words and max_training >= 1 and seed >= 0, got "
+                f"{self.words}, {self.max_training}, {self.seed}",
+                code="E_OPTIONS",
+            )
+
     def fit(self, images: Sequence[Image.Image]) -> SiftBagOfWords:
         """Learn the vocabulary; fewer distinct descriptors than ``words`` give fewer words."""
         cluster = require("sklearn.cluster", "eval", "the SIFT vocabulary")
