@@ -23,7 +23,7 @@ from PIL import Image, ImageOps
 from ...errors import EvaluationError
 from ..features import Embedder, TinyImage, fit_embedder
 from ..features._extras import require
-from .data import decode_small
+from .data import read_small
 from .tree import NodeTable
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def cluster_synset(
             code="E_OPTIONS",
         )
     cluster = require("sklearn.cluster", "eval", "clustering")
-    images = [decode_small(release.read(item)) for item in items]
+    images = [read_small(release, item) for item in items]
     features = fit_embedder(embedder or TinyImage(), images)
     rows = np.asarray(features.embed(images), np.float64)
     kmeans = cluster.KMeans(n_clusters=k, n_init=10, random_state=seed).fit(rows)
@@ -161,15 +161,15 @@ def write_contact_sheets(
     by_name = {item.name: item for item in release.manifest.items}
     paths = []
     for group in clusters.clusters:
-        tiles = [_tile(release.read(by_name[n]), thumb) for n in group.members[:limit]]
+        tiles = [_tile(release, by_name[n], thumb) for n in group.members[:limit]]
         path = out_dir / f"cluster-{group.index:02d}.png"
         _sheet(tiles, thumb, columns).save(path, format="PNG")
         paths.append(path)
     return paths
 
 
-def _tile(data: bytes, side: int) -> Image.Image:
-    return ImageOps.pad(decode_small(data, side), (side, side), color=_BACKGROUND)
+def _tile(release: Release, item: ReleaseItem, side: int) -> Image.Image:
+    return ImageOps.pad(read_small(release, item, side), (side, side), color=_BACKGROUND)
 
 
 def _sheet(tiles: Sequence[Image.Image], side: int, columns: int) -> Image.Image:

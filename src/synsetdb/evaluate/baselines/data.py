@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps
 
-from ...errors import EvaluationError
+from ...errors import EvaluationError, SynsetdbError
 from .tree import IntArray, NodeTable
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ __all__ = [
     "decode_small",
     "load_split",
     "prepare",
+    "read_small",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,18 +59,40 @@ def decode_small(data: bytes, side: int = WORKING_SIDE) -> Image.Image:
     JPEGs are decoded at a reduced DCT scale when that still leaves ``side``.
 
     Raises:
-        EvaluationError: ``E_DECODE`` when the bytes are not an image.
+        EvaluationError: ``E_BOMB`` for an image over Pillow's pixel limit
+            (``Image.MAX_IMAGE_PIXELS``; between one and two times it Pillow
+            itself only warns); ``E_DECODE`` when the bytes are not an image.
     """
     try:
-        opened = Image.open(io.BytesIO(data))
-        opened.draft("RGB", (side, side))
-        image = ImageOps.exif_transpose(opened.convert("RGB"))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))
+            opened.draft("RGB", (side, side))
+            image = ImageOps.exif_transpose(opened.convert("RGB"))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise EvaluationError(f"refused a decompression bomb: {e}", code="E_BOMB") from e
+    except MemoryError:
+        raise
+    except Exception as e:  # any decoder failure is a property of the input
         raise EvaluationError(
-            f"cannot decode image ({len(data)} bytes): {e}", code="E_DECODE"
+            f"cannot decode image ({len(data)} bytes): {type(e).__name__}: {e}", code="E_DECODE"
         ) from e
     image.thumbnail((side, side), Image.Resampling.LANCZOS)
     return image
+
+
+def read_small(release: Release, item: ReleaseItem, side: int = WORKING_SIDE) -> Image.Image:
+    """The item's image, its blob re-hashed against its key, decoded by :func:`decode_small`.
+
+    Raises:
+        SynsetdbError: naming the item: ``E_BLOB_MISSING``, ``E_BLOB_CORRUPT``
+            (bytes that are no longer the image the key names), ``E_BOMB`` or
+            ``E_DECODE``.
+    """
+    try:
+        return decode_small(release.read(item, verify=True), side)
+    except SynsetdbError as e:
+        raise EvaluationError(f"item {item.name!r}: {e}", code=e.code) from e
 
 
 def load_split(
@@ -78,18 +102,13 @@ def load_split(
 
     Raises:
         ReleaseError: ``E_NO_SPLIT`` when the release has no such split.
-        EvaluationError: ``E_DECODE`` naming an undecodable item.
+        EvaluationError: naming an item that cannot be read (see :func:`read_small`).
     """
     items = sorted(release.manifest.items_in(split), key=lambda item: item.name)
     if per_class is not None:
         items = _first_per_class(items, per_class)
     class_to_idx = release.manifest.class_to_idx
-    images = []
-    for item in items:
-        try:
-            images.append(decode_small(release.read(item), side))
-        except EvaluationError as e:
-            raise EvaluationError(f"item {item.name!r}: {e}", code=e.code) from e
+    images = [read_small(release, item, side) for item in items]
     log.debug("decoded %d %s images", len(images), split)
     return SplitImages(
         split=split,
