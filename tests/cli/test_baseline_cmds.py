@@ -84,8 +84,16 @@ BAD_INPUT = [
 ]
 
 
-def test_bad_input_is_one_line_with_a_code(project: Path) -> None:
-    for args, code in BAD_INPUT:
+def test_bad_input_is_one_line_with_a_code(project: Path, tmp_path: Path) -> None:
+    nowhere, twice = str(tmp_path / "no-such-folder" / "nn.csv"), str(tmp_path / "nn.csv")
+    nn = ["baseline", "nn", "--release", "r"]
+    files = [
+        ([*nn, "--predictions", nowhere], "E_WRITE"),
+        ([*nn, "--plot", nowhere], "E_WRITE"),
+        ([*nn, "--predictions", twice, "--plot", twice], "E_OPTIONS"),  # one clobbers the other
+    ]
+    for args, code in BAD_INPUT + files:
         exit_code, out, err = run(project, *args)
         assert exit_code == 1 and f"[{code}]" in err, (args, err)
         assert "Traceback" not in err + out and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "nn.csv").exists()

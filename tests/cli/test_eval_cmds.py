@@ -106,3 +106,23 @@ def test_bad_prediction_files_fail_with_a_line_number(
     assert code == 1 and "E_PREDICTIONS" in err and "line 6" in err
     code, _, err = run(wordnet_project, "eval", str(short), "--release", "nope")
     assert code == 1 and "E_NO_RELEASE" in err
+    code, _, err = run(wordnet_project, "eval", str(short), "--release", "r", "--split", "dev")
+    assert code == 1 and "[E_NO_SPLIT]" in err
+
+
+def test_the_plot_never_overwrites_the_predictions(wordnet_project: Path, tmp_path: Path) -> None:
+    val = _release(wordnet_project, tmp_path)
+    predictions = tmp_path / "preds.csv"
+    predictions.write_text("name,g\n" + "".join(f"{name},{wnid}\n" for name, wnid in val))
+    before = predictions.read_bytes()
+    code, out, err = run(
+        wordnet_project, "eval", str(predictions), "--release", "r", "--plot", str(predictions)
+    )
+    assert code == 1 and "[E_OPTIONS]" in err and "Traceback" not in out + err
+    assert predictions.read_bytes() == before
+    missing = tmp_path / "no-such-folder" / "plot.png"
+    code, out, err = run(
+        wordnet_project, "eval", str(predictions), "--release", "r", "--plot", str(missing)
+    )
+    assert code == 1 and "[E_WRITE]" in err and "no folder" in err
+    assert sorted(p.name for p in tmp_path.glob("preds*")) == ["preds.csv"]

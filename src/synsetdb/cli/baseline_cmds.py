@@ -125,8 +125,11 @@ def baseline_treemax(
 
 
 def _load(app: AppContext, common: dict[str, Any]) -> Release:
+    """The release, once the files to write are known to be writable (before the work)."""
+    from ..evaluate._files import check_outputs
     from ..release import load_release
 
+    check_outputs([p for p in (common["predictions"], common["plot"]) if p is not None])
     return load_release(app.project, common["release_name"])
 
 

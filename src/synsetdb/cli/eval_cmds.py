@@ -45,10 +45,13 @@ def evaluate_command(
 ) -> None:
     """Score PREDICTIONS against a release split: top-1/top-5 error, per class, hierarchy."""
     from ..evaluate import evaluate_ranked
+    from ..evaluate._files import check_outputs
     from ..evaluate.plots import plot_per_class_accuracy
     from ..evaluate.predictions import read_predictions
     from ..release import load_release
 
+    plot = plot or predictions.with_name(predictions.name + ".per-class.png")
+    check_outputs([plot], inputs=[predictions])
     manifest = load_release(app.project, release_name).manifest
     items = sorted(manifest.items_in(split), key=lambda item: item.name)
     ranked = read_predictions(
@@ -56,7 +59,6 @@ def evaluate_command(
     )
     targets = [manifest.class_to_idx[item.wnid] for item in items]
     scores = evaluate_ranked(ranked, targets, manifest.taxonomy(), manifest.wnids)
-    plot = plot or predictions.with_name(predictions.name + ".per-class.png")
     plot_per_class_accuracy(
         scores.classification.per_class_accuracy,
         [c.name for c in manifest.classes],

@@ -1,13 +1,38 @@
-"""The per-class accuracy plot of an evaluation (PNG, matplotlib)."""
+"""The per-class accuracy plot of an evaluation (PNG, matplotlib), and the plots' shared parts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["plot_per_class_accuracy"]
+from ._files import write_atomically
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["new_axes", "plot_per_class_accuracy", "save_png"]
+
+
+def new_axes(width: float, height: float) -> tuple[Figure, Axes]:
+    """A figure of its own on matplotlib's Agg backend (pyplot's global state left alone)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    return figure, figure.add_subplot()
+
+
+def save_png(figure: Figure, out: Path) -> Path:
+    """Lay ``figure`` out and write it to ``out`` whole (``E_WRITE`` when it cannot be)."""
+    figure.tight_layout()
+    return write_atomically(
+        out, lambda stream: figure.savefig(stream, format="png", metadata={"Software": None})
+    )
 
 
 def plot_per_class_accuracy(
@@ -15,16 +40,12 @@ def plot_per_class_accuracy(
 ) -> Path:
     """Classes sorted by top-1 accuracy, as bars (labelled when there are few).
 
-    Uses matplotlib's Agg backend on its own figure; global state is left alone.
+    Raises:
+        EvaluationError: ``E_WRITE`` when ``out`` cannot be written.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     values = np.asarray(accuracy, dtype=np.float64)
     order = np.argsort(np.nan_to_num(values, nan=-1.0), kind="stable")
-    figure = Figure(figsize=(max(6.0, min(0.25 * values.size, 16.0)), 4.0))
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    figure, axes = new_axes(max(6.0, min(0.25 * values.size, 16.0)), 4.0)
     axes.bar(np.arange(values.size), np.nan_to_num(values[order]), width=0.9)
     if values.size <= 40:
         axes.set_xticks(np.arange(values.size), [names[i] for i in order], rotation=70, ha="right")
@@ -33,6 +54,4 @@ def plot_per_class_accuracy(
     axes.set_ylim(0.0, 1.0)
     axes.set_ylabel("top-1 accuracy")
     axes.set_title(title)
-    figure.tight_layout()
-    figure.savefig(out, format="png", metadata={"Software": None})
-    return out
+    return save_png(figure, out)

@@ -89,3 +89,14 @@ def test_plot_auc_by_height_writes_a_png(colours_release: Release, tmp_path: Pat
     out = plot_auc_by_height(results, tmp_path / "auc.png")
     with Image.open(out) as image:
         assert image.format == "PNG" and image.size[0] > 100
+
+
+def test_files_that_cannot_be_written_are_e_write(colours_release: Release, tmp_path: Path) -> None:
+    result = nn_voting(colours_release, k=1)
+    for write in (
+        lambda: write_predictions(result, tmp_path / "absent" / "p.csv"),
+        lambda: plot_auc_by_height([result], tmp_path / "absent" / "auc.png"),
+    ):
+        with pytest.raises(SynsetdbError) as e:
+            write()
+        assert e.value.code == "E_WRITE"

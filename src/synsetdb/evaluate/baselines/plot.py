@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..plots import new_axes, save_png
 from .report import BaselineResult
 
 __all__ = ["plot_auc_by_height"]
@@ -15,14 +16,10 @@ def plot_auc_by_height(
 ) -> Path:
     """Write a PNG of each result's mean AUC per height (height 0: the leaf classes).
 
-    Uses matplotlib's Agg backend on its own figure; global state is left alone.
+    Raises:
+        EvaluationError: ``E_WRITE`` when ``out`` cannot be written.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6.0, 4.0))
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    figure, axes = new_axes(6.0, 4.0)
     for result in results:
         heights = sorted(result.auc_by_height)
         values = [result.auc_by_height[h] for h in heights]
@@ -34,6 +31,4 @@ def plot_auc_by_height(
     axes.set_title(title)
     if results:
         axes.legend(loc="lower right")
-    figure.tight_layout()
-    figure.savefig(out, format="png", metadata={"Software": None})
-    return out
+    return save_png(figure, out)

@@ -11,6 +11,7 @@ given their average rank, so it needs only NumPy and equals scikit-learn's
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ...errors import EvaluationError
+from .._files import write_atomically
 from ..metrics import classification_report, rank_scores
 from .data import SplitImages
 from .tree import BoolArray, IntArray, NodeTable
@@ -203,13 +205,18 @@ def score_nodes(
 
 
 def write_predictions(result: BaselineResult, path: Path, *, top: int = 5) -> Path:
-    """The ``top`` guesses per image as the CSV ``synsetdb eval`` reads (name, then wnids)."""
+    """The ``top`` guesses per image as the CSV ``synsetdb eval`` reads (name, then wnids).
+
+    Raises:
+        EvaluationError: ``E_OPTIONS`` for ``top`` below 1; ``E_WRITE`` when
+            ``path`` cannot be written (an earlier file there is left whole).
+    """
     if top < 1:
         raise EvaluationError(f"top must be >= 1, got {top}", code="E_OPTIONS")
     width = min(top, len(result.classes))
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(["name", *(f"guess{i}" for i in range(1, width + 1))])
-        for name, row in zip(result.names, result.ranked, strict=True):
-            writer.writerow([name, *(result.classes[c] for c in row[:width])])
-    return path
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["name", *(f"guess{i}" for i in range(1, width + 1))])
+    for name, row in zip(result.names, result.ranked, strict=True):
+        writer.writerow([name, *(result.classes[c] for c in row[:width])])
+    return write_atomically(path, lambda out: out.write(text.getvalue().encode("utf-8")))
