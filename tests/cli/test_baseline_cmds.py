@@ -86,11 +86,14 @@ BAD_INPUT = [
 
 def test_bad_input_is_one_line_with_a_code(project: Path, tmp_path: Path) -> None:
     nowhere, twice = str(tmp_path / "no-such-folder" / "nn.csv"), str(tmp_path / "nn.csv")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
     nn = ["baseline", "nn", "--release", "r"]
     files = [
         ([*nn, "--predictions", nowhere], "E_WRITE"),
         ([*nn, "--plot", nowhere], "E_WRITE"),
         ([*nn, "--predictions", twice, "--plot", twice], "E_OPTIONS"),  # one clobbers the other
+        (["cluster", DOG, "--k", "1", "--release", "r", "--out", f"{blocker}/sheets"], "E_WRITE"),
     ]
     for args, code in BAD_INPUT + files:
         exit_code, out, err = run(project, *args)

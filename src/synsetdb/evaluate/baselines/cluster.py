@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
 from ...errors import EvaluationError
+from .._files import write_atomically
 from ..features import Embedder, TinyImage, fit_embedder
 from ..features._extras import require
 from .data import read_small
@@ -156,15 +158,21 @@ def write_contact_sheets(
     columns: int = 8,
     limit: int = 64,
 ) -> list[Path]:
-    """One PNG per cluster (``cluster-00.png``, …): its first ``limit`` members in a grid."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """One PNG per cluster (``cluster-00.png``, …): its first ``limit`` members in a grid.
+
+    Raises:
+        EvaluationError: ``E_WRITE`` when ``out_dir`` or a sheet cannot be written.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EvaluationError(f"cannot make {out_dir}: {e.strerror or e}", code="E_WRITE") from e
     by_name = {item.name: item for item in release.manifest.items}
     paths = []
     for group in clusters.clusters:
         tiles = [_tile(release, by_name[n], thumb) for n in group.members[:limit]]
-        path = out_dir / f"cluster-{group.index:02d}.png"
-        _sheet(tiles, thumb, columns).save(path, format="PNG")
-        paths.append(path)
+        save = partial(_sheet(tiles, thumb, columns).save, format="PNG")
+        paths.append(write_atomically(out_dir / f"cluster-{group.index:02d}.png", save))
     return paths
 
 
