@@ -197,14 +197,29 @@ def test_a_demo_folder_of_another_seed_is_refused_untouched(
 
 def test_a_tampered_bundle_image_is_refused(demo_project: Path, tmp_path: Path) -> None:
     bundle = _small_bundle(tmp_path)
-    victim = next((bundle / "images").rglob("*.jpg"))
+    victim = sorted((bundle / "images").rglob("*.jpg"))[-1]  # the last one ingest would read
     victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(DemoError) as caught:
         run_demo(demo_project, DemoConfig(ingest_workers=0), bundle=bundle)
     assert caught.value.code == "E_BUNDLE" and victim.name in str(caught.value)
     project = Project.open(demo_project)
-    assert project.catalog.stats().releases == 0  # the pipeline stopped at ingest
+    assert project.catalog.stats().images == 0  # checked before anything was ingested
     project.close()
+
+
+@pytest.mark.parametrize("damage", ["missing", "a folder"])
+def test_a_bundle_image_gone_is_refused_before_the_folder_is_made(
+    tmp_path: Path, damage: str
+) -> None:
+    bundle = _small_bundle(tmp_path)
+    victim = sorted((bundle / "images").rglob("*.jpg"))[-1]
+    victim.unlink()
+    if damage == "a folder":
+        victim.mkdir()
+    target = tmp_path / "demo"
+    code, output = _demo(target, "--bundle", str(bundle))
+    assert code == 1 and "[E_BUNDLE]" in output and victim.name in output
+    assert "Traceback" not in output and not target.exists()
 
 
 @pytest.mark.parametrize(
@@ -217,6 +232,11 @@ def test_a_tampered_bundle_image_is_refused(demo_project: Path, tmp_path: Path) 
             "line 2: an empty field",
         ),
         ("path,wnid,label,source,title,author,licence,origin,sha256\n", "lists no images"),
+        (
+            "path,wnid,label,source,title,author,licence,origin,sha256\n"
+            "../../etc/passwd,n02084071,dog,noto,t,x,MIT,y,00\n",
+            "line 2: '../../etc/passwd' is not a path inside the bundle",
+        ),
         (b"\xff\xfe\x00junk", "cannot read"),
     ],
 )

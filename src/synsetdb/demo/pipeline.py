@@ -22,7 +22,7 @@ from ..errors import DemoError
 from ..release import FilterSpec, Release, ReleaseSpec, SelectionSpec, SplitConfig
 from ..verify.tasks import TaskConfig
 from .crowd import default_workers, label_candidates
-from .sample import BundleSource, Proposal, bundle_root, load_bundle, propose
+from .sample import BundleSource, Proposal, bundle_root, check_bundle, load_bundle, propose
 
 __all__ = ["RELEASE_NAME", "DemoConfig", "DemoResult", "StepResult", "run_demo"]
 
@@ -102,7 +102,8 @@ def run_demo(
 
     Raises:
         DemoError: ``E_DEMO_DIR`` when ``directory`` holds something else;
-            ``E_BUNDLE`` when the bundled sample is damaged.
+            ``E_BUNDLE`` when the bundled sample is damaged (checked whole
+            before ``directory`` is touched).
     """
     config = config or DemoConfig()
     run = _DemoRun(directory, config, on_step or (lambda _step: None), bundle or bundle_root())
@@ -117,6 +118,7 @@ class _DemoRun:
         self.result = DemoResult(directory.resolve())
         self.bundle_root = bundle
         self.bundle = load_bundle(bundle)
+        check_bundle(bundle, self.bundle)  # a damaged bundle stops the demo before it makes a thing
         self.proposals: list[Proposal] = []
 
     def execute(self) -> DemoResult:

@@ -19,12 +19,20 @@ from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import PurePosixPath
 
 from ..errors import DemoError
 from ..hierarchy import Taxonomy
 from ..ingest import SourceItem
 
-__all__ = ["BUNDLE_COLUMNS", "BundleItem", "BundleSource", "bundle_root", "load_bundle"]
+__all__ = [
+    "BUNDLE_COLUMNS",
+    "BundleItem",
+    "BundleSource",
+    "bundle_root",
+    "check_bundle",
+    "load_bundle",
+]
 
 BUNDLE_COLUMNS = (
     "path", "wnid", "label", "source", "title", "author", "licence", "origin", "sha256",
@@ -71,10 +79,47 @@ def load_bundle(root: Traversable | None = None) -> list[BundleItem]:
     for line, row in enumerate(reader, start=2):
         if any(not row.get(column) for column in BUNDLE_COLUMNS):
             raise DemoError(f"{listing} line {line}: an empty field", code="E_BUNDLE")
+        path = PurePosixPath(row["path"])
+        if path.is_absolute() or ".." in path.parts:
+            raise DemoError(
+                f"{listing} line {line}: {row['path']!r:.80} is not a path inside the bundle",
+                code="E_BUNDLE",
+            )
         items.append(BundleItem(**{column: row[column] for column in BUNDLE_COLUMNS}))
     if not items:
         raise DemoError(f"{listing} lists no images", code="E_BUNDLE")
     return items
+
+
+def read_item(root: Traversable, item: BundleItem) -> bytes:
+    """An item's bytes, checked against its sha256 in ``items.csv``.
+
+    Raises:
+        DemoError: ``E_BUNDLE`` naming the file when it is missing, unreadable
+            or not the bytes listed.
+    """
+    try:
+        data = (root / item.path).read_bytes()
+    except OSError as exc:
+        raise DemoError(
+            f"cannot read the demo bundle's {item.path}: {exc.strerror or exc}", code="E_BUNDLE"
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != item.sha256:
+        raise DemoError(
+            f"the demo bundle's {item.path} does not match its sha256 in items.csv",
+            code="E_BUNDLE",
+        )
+    return data
+
+
+def check_bundle(root: Traversable, items: Sequence[BundleItem]) -> None:
+    """Read every listed image and check its sha256, before anything is made from them.
+
+    Raises:
+        DemoError: ``E_BUNDLE`` naming the first image missing or changed.
+    """
+    for item in items:
+        read_item(root, item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +196,5 @@ class BundleSource:
                     "licence": item.licence,
                     "origin": item.origin,
                 },
-                data=self._read(item),
+                data=read_item(self.root, item),
             )
-
-    def _read(self, item: BundleItem) -> bytes:
-        data = (self.root / item.path).read_bytes()
-        if hashlib.sha256(data).hexdigest() != item.sha256:
-            raise DemoError(
-                f"the demo bundle's {item.path} does not match its sha256 in items.csv",
-                code="E_BUNDLE",
-            )
-        return data
