@@ -31,9 +31,19 @@ def test_an_image_is_localised_by_the_right_class_with_enough_overlap() -> None:
     assert localisation_error(guesses, truths, max_guesses=1) == 1.0
 
 
+def test_an_overlap_of_exactly_one_half_counts() -> None:
+    """The devkit's rule is IoU >= 0.5: 100x50 inside 100x100 is exactly 0.5."""
+    truth, half = [[Truth(0, (0, 0, 99, 99))]], [[Guess(0, (0, 0, 99, 49))]]
+    assert box_iou([half[0][0].box], [truth[0][0].box])[0, 0] == 0.5
+    assert localisation_error(half, truth) == 0.0
+    just_under = [[Guess(0, (0, 0, 99, 48))]]  # 4,900 / 10,000
+    assert localisation_error(just_under, truth) == 1.0
+
+
 def test_bad_input_is_refused() -> None:
-    with pytest.raises(EvaluationError):
+    with pytest.raises(EvaluationError) as e:
         localisation_error([[]], [[], []])
+    assert e.value.code == "E_PREDICTIONS"
     with pytest.raises(EvaluationError) as e:
         localisation_error([[]], [[]])
     assert e.value.code == "E_PREDICTIONS"
