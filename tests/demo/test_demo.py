@@ -6,6 +6,8 @@ import csv
 import importlib.util
 import json
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,6 +145,43 @@ def test_the_summary_says_where_everything_is(
     assert any(
         line.endswith("verify serve    # then open http://127.0.0.1:8000/") for line in lines
     )
+
+
+_WITHOUT_EXTRAS = """
+import sys
+from pathlib import Path
+
+
+class _Absent:  # as if the extras were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"sklearn", "skimage", "torch", "cv2", "threadpoolctl"}:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+
+sys.meta_path.insert(0, _Absent())
+from synsetdb.demo import DemoConfig, run_demo
+
+result = run_demo(Path(sys.argv[1]), DemoConfig(ingest_workers=0), bundle=Path(sys.argv[2]))
+print(" ".join(step.name for step in result.steps))
+print("pyplot" if "matplotlib.pyplot" in sys.modules else "no pyplot")
+"""
+
+
+def test_the_demo_needs_only_the_core_dependencies(tmp_path: Path) -> None:
+    """No scikit-learn, scikit-image, torch or OpenCV: NN voting and the rest still run."""
+    bundle = _small_bundle(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_EXTRAS, str(tmp_path / "demo"), str(bundle)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:2] == [
+        "project ingest verify release export baseline+eval",
+        "no pyplot",
+    ]
 
 
 # --------------------------------------------------------------------------- bad input
