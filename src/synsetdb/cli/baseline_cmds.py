@@ -12,6 +12,7 @@ from rich.table import Table
 from ._app import cli
 from ._context import AppContext
 from ._output import console, emit_json, json_option
+from .eval_cmds import error_rows
 
 if TYPE_CHECKING:
     from ..evaluate.baselines import BaselineResult
@@ -168,9 +169,7 @@ def _finish(
 def _print(data: dict[str, Any]) -> None:
     summary = Table(show_header=False, box=None)
     summary.add_row("baseline", f"{data['baseline']} ({data['seconds']:.2f} s)")
-    summary.add_row("images", f"{data['images']:,} ({data['release']} / {data['split']})")
-    summary.add_row("top-1 error", f"{data['top1_error']:.4f}")
-    summary.add_row("top-5 error", f"{data['top5_error']:.4f}")
+    error_rows(summary, data)
     for key in ("predictions", "plot"):
         if data[key]:
             summary.add_row(key, data[key])

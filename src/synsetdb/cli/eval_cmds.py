@@ -44,21 +44,15 @@ def evaluate_command(
     as_json: bool,
 ) -> None:
     """Score PREDICTIONS against a release split: top-1/top-5 error, per class, hierarchy."""
-    from ..evaluate import evaluate_ranked
+    from ..evaluate import evaluate_file
     from ..evaluate._files import check_outputs
     from ..evaluate.plots import plot_per_class_accuracy
-    from ..evaluate.predictions import read_predictions
     from ..release import load_release
 
     plot = plot or predictions.with_name(predictions.name + ".per-class.png")
     check_outputs([plot], inputs=[predictions])
     manifest = load_release(app.project, release_name).manifest
-    items = sorted(manifest.items_in(split), key=lambda item: item.name)
-    ranked = read_predictions(
-        predictions, [item.name for item in items], manifest.class_to_idx, fmt
-    )
-    targets = [manifest.class_to_idx[item.wnid] for item in items]
-    scores = evaluate_ranked(ranked, targets, manifest.taxonomy(), manifest.wnids)
+    scores = evaluate_file(predictions, manifest, split, fmt)
     plot_per_class_accuracy(
         scores.classification.per_class_accuracy,
         [c.name for c in manifest.classes],
@@ -78,11 +72,16 @@ def evaluate_command(
     _print(result)
 
 
+def error_rows(table: Table, scores: dict[str, Any]) -> Table:
+    """The rows every score table starts with: images, top-1 and top-5 error."""
+    table.add_row("images", f"{scores['images']:,} ({scores['release']} / {scores['split']})")
+    table.add_row("top-1 error", f"{scores['top1_error']:.4f}")
+    table.add_row("top-5 error", f"{scores['top5_error']:.4f}")
+    return table
+
+
 def _print(result: dict[str, Any]) -> None:
-    table = Table(show_header=False, box=None)
-    table.add_row("images", f"{result['images']:,} ({result['release']} / {result['split']})")
-    table.add_row("top-1 error", f"{result['top1_error']:.4f}")
-    table.add_row("top-5 error", f"{result['top5_error']:.4f}")
+    table = error_rows(Table(show_header=False, box=None), result)
     table.add_row("mean per-class accuracy", f"{result['mean_per_class_accuracy']:.4f}")
     severity = result["mistake_severity"]
     table.add_row(

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..evaluate import evaluate_ranked
+from ..evaluate import evaluate_file
 from ..evaluate.baselines import nn_voting, write_predictions
 from ..evaluate.plots import plot_per_class_accuracy
-from ..evaluate.predictions import read_predictions
 from ..release import Release
 
 __all__ = ["baseline_and_evaluate"]
@@ -28,10 +27,7 @@ def baseline_and_evaluate(
     manifest = release.manifest
     baseline = nn_voting(release, k=neighbours, split=split)
     predictions = write_predictions(baseline, folder / "nn-predictions.csv", top=20)
-    items = sorted(manifest.items_in(split), key=lambda item: item.name)
-    ranked = read_predictions(predictions, [i.name for i in items], manifest.class_to_idx, "csv")
-    targets = [manifest.class_to_idx[item.wnid] for item in items]
-    evaluation = evaluate_ranked(ranked, targets, manifest.taxonomy(), manifest.wnids)
+    evaluation = evaluate_file(predictions, manifest, split)
     scores = {**evaluation.to_dict(), "baseline_auc_by_height": baseline.auc_by_height}
     paths = {
         "predictions": predictions,

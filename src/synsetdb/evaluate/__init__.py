@@ -12,7 +12,7 @@ from .metrics import (
     topk_correct,
     topk_error,
 )
-from .summary import Evaluation, evaluate_ranked
+from .summary import Evaluation, evaluate_file, evaluate_ranked
 
 __all__ = [
     "ClassificationReport",
@@ -24,6 +24,7 @@ __all__ = [
     "box_iou",
     "classification_report",
     "confusion_matrix",
+    "evaluate_file",
     "evaluate_ranked",
     "localisation_error",
     "per_class_accuracy",

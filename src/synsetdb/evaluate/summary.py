@@ -5,15 +5,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from numpy.typing import ArrayLike
 
 from ..hierarchy import Taxonomy
 from .hierarchical import HierarchicalReport, HierarchyScorer
 from .metrics import ClassificationReport, classification_report
+from .predictions import read_predictions
 
-__all__ = ["Evaluation", "evaluate_ranked"]
+if TYPE_CHECKING:
+    from ..release import Manifest
+
+__all__ = ["Evaluation", "evaluate_file", "evaluate_ranked"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,24 @@ def evaluate_ranked(
     scorer = HierarchyScorer(taxonomy, wnids)
     hierarchy = scorer.report(ranked, targets)  # checks the indices against the classes
     return Evaluation(tuple(wnids), classification_report(ranked, targets, len(wnids)), hierarchy)
+
+
+def evaluate_file(
+    path: Path, manifest: Manifest, split: str = "val", fmt: str = "csv"
+) -> Evaluation:
+    """Score a prediction file (see :mod:`.predictions`) against a release's ``split``.
+
+    What ``synsetdb eval`` does: the split's images in name order, their
+    classes the targets, over the release's induced hierarchy.
+
+    Raises:
+        ReleaseError: ``E_NO_SPLIT`` for a split the release lacks.
+        EvaluationError: ``E_PREDICTIONS`` for a file that cannot be scored.
+    """
+    items = sorted(manifest.items_in(split), key=lambda item: item.name)
+    ranked = read_predictions(path, [item.name for item in items], manifest.class_to_idx, fmt)
+    targets = [manifest.class_to_idx[item.wnid] for item in items]
+    return evaluate_ranked(ranked, targets, manifest.taxonomy(), manifest.wnids)
 
 
 def _number(value: float) -> float | None:
