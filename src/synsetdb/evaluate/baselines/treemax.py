@@ -30,7 +30,7 @@ from ...errors import EvaluationError
 from ..features import Embedder, TinyImage, fit_embedder
 from ..features._extras import require
 from ..metrics import rank_scores
-from .data import prepare
+from .data import BaselineData, prepare
 from .report import BaselineResult, score_nodes
 from .tree import IntArray, NodeTable
 
@@ -126,6 +126,32 @@ def _class_scores(
     return _positive_score(base.clone(estimator).fit(train[rows], labels), query)
 
 
+def _classifier_outputs(
+    data: BaselineData,
+    train: FloatArray,
+    query: FloatArray,
+    estimator: Any,
+    options: TreeMaxOptions,
+) -> tuple[FloatArray, int]:
+    """``(queries, nodes)`` outputs of each class's classifier (−∞: a node without one).
+
+    Also how many classifiers were fitted. A class with no allowed negative
+    has nothing to tell apart: +∞.
+    """
+    threadpools = require("threadpoolctl", "eval", "the tree-max classifiers")
+    raw = np.full((len(query), len(data.table.nodes)), -np.inf)
+    fitted = 0
+    with threadpools.threadpool_limits(options.blas_threads, user_api="blas"):
+        for node in np.unique(data.table.class_nodes):
+            sample = training_sample(data.table, node, data.train.targets, options)
+            if len(sample[0]) and len(sample[1]):
+                raw[:, node] = _class_scores(estimator, train, query, sample)
+                fitted += 1
+            elif len(sample[0]):
+                raw[:, node] = np.inf
+    return raw, fitted
+
+
 def tree_max(
     release: Release,
     *,
@@ -148,19 +174,13 @@ def tree_max(
     start = time.perf_counter()
     data = prepare(release, split, train_split)
     features = fit_embedder(embedder or TinyImage(), data.train.images)
-    train = np.asarray(features.embed(data.train.images), np.float64)
-    query = np.asarray(features.embed(data.query.images), np.float64)
-    threadpools = require("threadpoolctl", "eval", "the tree-max classifiers")
-    raw = np.full((len(query), len(data.table.nodes)), -np.inf)  # no images of its own
-    fitted = 0
-    with threadpools.threadpool_limits(options.blas_threads, user_api="blas"):
-        for node in np.unique(data.table.class_nodes):
-            sample = training_sample(data.table, node, data.train.targets, options)
-            if len(sample[0]) and len(sample[1]):
-                raw[:, node] = _class_scores(estimator, train, query, sample)
-                fitted += 1
-            elif len(sample[0]):  # every training image shows it: nothing to tell apart
-                raw[:, node] = np.inf
+    raw, fitted = _classifier_outputs(
+        data,
+        np.asarray(features.embed(data.train.images), np.float64),
+        np.asarray(features.embed(data.query.images), np.float64),
+        estimator,
+        options,
+    )
     log.info("tree-max: %d classifiers for %d nodes", fitted, len(data.table.nodes))
     return score_nodes(
         "treemax",
