@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["new_axes", "plot_per_class_accuracy", "save_png"]
+__all__ = ["new_axes", "plain", "plot_per_class_accuracy", "save_png"]
+
+
+def plain(text: str) -> str:
+    """``text`` shown as written: a ``$`` would start mathtext (which may not parse)."""
+    return text.replace("$", r"\$")
 
 
 def new_axes(width: float, height: float) -> tuple[Figure, Axes]:
@@ -48,10 +53,11 @@ def plot_per_class_accuracy(
     figure, axes = new_axes(max(6.0, min(0.25 * values.size, 16.0)), 4.0)
     axes.bar(np.arange(values.size), np.nan_to_num(values[order]), width=0.9)
     if values.size <= 40:
-        axes.set_xticks(np.arange(values.size), [names[i] for i in order], rotation=70, ha="right")
+        labels = [plain(names[i]) for i in order]
+        axes.set_xticks(np.arange(values.size), labels, rotation=70, ha="right")
     else:
         axes.set_xlabel(f"{values.size} classes, sorted by accuracy")
     axes.set_ylim(0.0, 1.0)
     axes.set_ylabel("top-1 accuracy")
-    axes.set_title(title)
+    axes.set_title(plain(title))
     return save_png(figure, out)

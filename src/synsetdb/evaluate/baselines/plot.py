@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..plots import new_axes, save_png
+from ..plots import new_axes, plain, save_png
 from .report import BaselineResult
 
 __all__ = ["plot_auc_by_height"]
@@ -23,12 +23,12 @@ def plot_auc_by_height(
     for result in results:
         heights = sorted(result.auc_by_height)
         values = [result.auc_by_height[h] for h in heights]
-        axes.plot(heights, values, marker="o", label=f"{result.name} ({result.split})")
+        axes.plot(heights, values, marker="o", label=plain(f"{result.name} ({result.split})"))
     axes.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
     axes.set_ylim(0.0, 1.0)
     axes.set_xlabel("tree height (0: leaf classes)")
     axes.set_ylabel("mean ROC AUC of the nodes")
-    axes.set_title(title)
+    axes.set_title(plain(title))
     if results:
         axes.legend(loc="lower right")
     return save_png(figure, out)
