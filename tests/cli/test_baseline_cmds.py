@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,16 @@ def test_nn_json_predictions_chain_into_eval(project: Path, tmp_path: Path) -> N
     scored = json.loads(out)
     assert scored["top1_error"] == result["top1_error"]
     assert scored["top5_error"] == result["top5_error"]
+    # the same guesses as an ILSVRC submission: 1-based ids, the images in name order
+    submission = tmp_path / "nn.txt"
+    args = ["--predictions", str(submission), "--predictions-format", "ilsvrc"]
+    code, _, err = run(project, "baseline", "nn", "--release", "r", "--k", "3", *args)
+    assert code == 0, err
+    lines = submission.read_text().splitlines()
+    assert len(lines) == 6 and all(set(line.split()) <= {"1", "2", "3"} for line in lines)
+    code, out, err = run(project, "eval", str(submission), "--release", "r", "--format", "ilsvrc")
+    assert code == 0, err
+    assert re.search(rf"top-1 error +{scored['top1_error']:.4f}\b", out), out
 
 
 def test_nbnn_and_treemax_print_a_table(project: Path) -> None:

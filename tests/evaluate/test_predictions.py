@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from synsetdb.errors import EvaluationError
-from synsetdb.evaluate.predictions import read_predictions
+from synsetdb.evaluate.predictions import format_predictions, read_predictions
 
 NAMES = ["img-a", "img-b", "img-c"]  # the split's images, in name order
 CLASSES = {"n00000010": 0, "n00000020": 1, "n00000030": 2}
@@ -85,6 +86,22 @@ def test_a_malformed_submission_is_refused_with_its_line(tmp_path: Path, case: s
         _read(tmp_path, text, "ilsvrc")
     assert caught.value.code == "E_PREDICTIONS"
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ilsvrc"])
+def test_a_written_file_reads_back(tmp_path: Path, fmt: str) -> None:
+    names = ["img-c", "img-a", "img-b"]  # rows in any order; files list them by name
+    ranked = np.array([[2, 0, 1], [0, 1, 2], [1, 2, 0]])
+    text = format_predictions(names, ranked, list(CLASSES), fmt, top=2)
+    expected = [[0, 1], [1, 2], [2, 0]]  # img-a, img-b, img-c
+    assert _read(tmp_path, text, fmt) == expected
+    if fmt == "ilsvrc":
+        assert text == "1 2\n2 3\n3 1\n"
+    else:
+        assert text.splitlines()[:2] == ["name,guess1,guess2", "img-a,n00000010,n00000020"]
+    with pytest.raises(EvaluationError) as e:
+        format_predictions(names, ranked, list(CLASSES), "json")
+    assert e.value.code == "E_OPTIONS"
 
 
 def test_an_unknown_format_or_a_missing_file_is_refused(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ _SPLIT_HELP = "The split scored (trained on --train-split)."
 
 
 def _release_options(f: F) -> F:
-    """--release, --split, --train-split, --predictions, --plot and --json."""
+    """--release, --split, --train-split, --predictions[-format], --plot and --json."""
     for decorator in reversed(
         [
             click.option("--release", "release_name", required=True, help="The release to use."),
@@ -33,7 +33,14 @@ def _release_options(f: F) -> F:
             click.option(
                 "--predictions",
                 type=click.Path(dir_okay=False, path_type=Path),
-                help="Write the top-5 guesses per image as the CSV `synsetdb eval` reads.",
+                help="Write the top-5 guesses per image as a file `synsetdb eval` reads.",
+            ),
+            click.option(
+                "--predictions-format",
+                type=click.Choice(["csv", "ilsvrc"]),
+                default="csv",
+                show_default=True,
+                help="csv: name then wnids; ilsvrc: the devkit's submission (1-based ids).",
             ),
             click.option(
                 "--plot",
@@ -142,13 +149,14 @@ def _finish(
     split: str,
     train_split: str,
     predictions: Path | None,
+    predictions_format: str,
     plot: Path | None,
     as_json: bool,
 ) -> None:
     from ..evaluate.baselines import plot_auc_by_height, write_predictions
 
     if predictions is not None:
-        write_predictions(result, predictions)
+        write_predictions(result, predictions, fmt=predictions_format)
     if plot is not None:
         title = f"{release_name} / {split}: AUC by tree height"
         plot_auc_by_height([result], plot, title=title)

@@ -10,12 +10,14 @@
   a 1-based class id (ILSVRC2012_ID: the class index + 1, as in the exported
   ``meta.mat``) or a wnid.
 
-Errors name the file and line (``E_PREDICTIONS``).
+Errors name the file and line (``E_PREDICTIONS``). :func:`format_predictions`
+writes either format (what ``synsetdb baseline … --predictions`` saves).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from numpy.typing import NDArray
 
 from ..errors import EvaluationError
 
-__all__ = ["PREDICTION_FORMATS", "read_predictions"]
+__all__ = ["PREDICTION_FORMATS", "format_predictions", "read_predictions"]
 
 PREDICTION_FORMATS = ("csv", "ilsvrc")
 _MAX_DIGITS = 18  # fits an int64
@@ -56,6 +58,43 @@ def read_predictions(
         raise EvaluationError(f"unknown prediction format {fmt!r}", code="E_PREDICTIONS")
     width = max(len(r) for r in rows)
     return np.array([r + [r[-1]] * (width - len(r)) for r in rows], dtype=np.int64)
+
+
+def format_predictions(
+    names: Sequence[str],
+    ranked: IntArray,
+    classes: Sequence[str],
+    fmt: str = "csv",
+    *,
+    top: int = 5,
+) -> str:
+    """The text of a prediction file that :func:`read_predictions` reads back.
+
+    Args:
+        names: each row's image name.
+        ranked: ``(images, k)`` class indices, best first.
+        classes: class wnids in index order.
+        fmt: ``csv`` (name, then wnids) or ``ilsvrc`` (1-based ids, one line
+            per image in name order, as the devkit wants).
+        top: how many guesses per image (at most ``k``).
+
+    Raises:
+        EvaluationError: ``E_OPTIONS`` for ``top`` below 1 or an unknown format.
+    """
+    if top < 1 or fmt not in PREDICTION_FORMATS:
+        raise EvaluationError(
+            f"need top >= 1 and a format in {PREDICTION_FORMATS}, got {top}, {fmt!r}",
+            code="E_OPTIONS",
+        )
+    width = min(top, ranked.shape[1])
+    order = sorted(range(len(names)), key=names.__getitem__)
+    if fmt == "ilsvrc":
+        return "".join(" ".join(str(c + 1) for c in ranked[i, :width]) + "\n" for i in order)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["name", *(f"guess{i}" for i in range(1, width + 1))])
+    writer.writerows([names[i], *(classes[c] for c in ranked[i, :width])] for i in order)
+    return text.getvalue()
 
 
 def _index(text: str) -> int | None:

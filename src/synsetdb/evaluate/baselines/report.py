@@ -10,8 +10,6 @@ given their average rank, so it needs only NumPy and equals scikit-learn's
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from ...errors import EvaluationError
 from .._files import write_atomically
 from ..metrics import classification_report, rank_scores
+from ..predictions import format_predictions
 from .data import SplitImages
 from .tree import BoolArray, IntArray, NodeTable
 
@@ -204,19 +203,18 @@ def score_nodes(
     )
 
 
-def write_predictions(result: BaselineResult, path: Path, *, top: int = 5) -> Path:
-    """The ``top`` guesses per image as the CSV ``synsetdb eval`` reads (name, then wnids).
+def write_predictions(
+    result: BaselineResult, path: Path, *, top: int = 5, fmt: str = "csv"
+) -> Path:
+    """The ``top`` guesses per image as a file ``synsetdb eval`` reads.
+
+    ``fmt``: ``csv`` (name, then wnids) or ``ilsvrc`` (the devkit's
+    submission: 1-based class ids, the images in name order).
 
     Raises:
-        EvaluationError: ``E_OPTIONS`` for ``top`` below 1; ``E_WRITE`` when
-            ``path`` cannot be written (an earlier file there is left whole).
+        EvaluationError: ``E_OPTIONS`` for ``top`` below 1 or an unknown
+            format; ``E_WRITE`` when ``path`` cannot be written (an earlier
+            file there is left whole).
     """
-    if top < 1:
-        raise EvaluationError(f"top must be >= 1, got {top}", code="E_OPTIONS")
-    width = min(top, len(result.classes))
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(["name", *(f"guess{i}" for i in range(1, width + 1))])
-    for name, row in zip(result.names, result.ranked, strict=True):
-        writer.writerow([name, *(result.classes[c] for c in row[:width])])
-    return write_atomically(path, lambda out: out.write(text.getvalue().encode("utf-8")))
+    text = format_predictions(result.names, result.ranked, result.classes, fmt, top=top)
+    return write_atomically(path, lambda out: out.write(text.encode("utf-8")))
