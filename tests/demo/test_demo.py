@@ -21,7 +21,7 @@ from synsetdb.cli import cli
 from synsetdb.demo import DemoConfig, load_bundle, run_demo
 from synsetdb.demo.crowd import SimulatedWorker, _is_correct
 from synsetdb.demo.sample import bundle_root, propose
-from synsetdb.errors import DemoError
+from synsetdb.errors import DemoError, SynsetdbError
 from synsetdb.hierarchy import Taxonomy
 
 pytestmark = pytest.mark.slow
@@ -246,6 +246,18 @@ def test_a_tampered_bundle_image_is_refused(demo_project: Path, tmp_path: Path) 
     assert caught.value.code == "E_BUNDLE" and victim.name in str(caught.value)
     project = Project.open(demo_project)
     assert project.catalog.stats().images == 0  # checked before anything was ingested
+    project.close()
+
+
+def test_a_bundle_synset_wordnet_lacks_is_refused(demo_project: Path, tmp_path: Path) -> None:
+    bundle = _small_bundle(tmp_path)
+    listing = bundle / "items.csv"
+    listing.write_text(listing.read_text().replace(",n0", ",n9", 1), encoding="utf-8")
+    with pytest.raises(SynsetdbError) as caught:
+        run_demo(demo_project, DemoConfig(ingest_workers=0), bundle=bundle)
+    assert caught.value.code == "E_UNKNOWN_SYNSET"
+    project = Project.open(demo_project)
+    assert project.catalog.stats().images == 0
     project.close()
 
 
