@@ -75,6 +75,7 @@ class DemoResult:
     paths: dict[str, Path] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the project, each step's summary and numbers, the files made."""
         return {
             "project": str(self.project),
             "steps": [
@@ -122,6 +123,7 @@ class _DemoRun:
         self.proposals: list[Proposal] = []
 
     def execute(self) -> DemoResult:
+        """Every stage in order, the project closed whatever happens."""
         project = self._step("project", self._project)
         try:
             self._step("ingest", lambda: self._ingest(project))

@@ -131,10 +131,12 @@ class Proposal:
 
     @property
     def key(self) -> str:
+        """The ingest key: the image's path, with ``#wnid`` for a wrong proposal."""
         return self.item.path if self.wnid == self.item.wnid else f"{self.item.path}#{self.wnid}"
 
     @property
     def shows_synset(self) -> bool:
+        """Whether the image shows the synset it is proposed for (the crowd's truth)."""
         return self.wnid == self.item.wnid
 
 
@@ -174,12 +176,15 @@ class BundleSource:
 
     @property
     def name(self) -> str:
+        """The source's name in ingest reports and provenance."""
         return "demo-bundle"
 
     def total(self) -> int | None:
+        """How many items :meth:`items` yields (for the progress bar)."""
         return len(self.proposals)
 
     def items(self, skip: Container[str] = frozenset()) -> Iterator[SourceItem]:
+        """Each proposal not in ``skip`` as a source item, its bytes checked (``E_BUNDLE``)."""
         for proposal in self.proposals:
             if proposal.key in skip:
                 continue
