@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from synsetdb.catalog import Catalog, make_engine, migrate, schema
 from synsetdb.errors import SchemaVersionError
@@ -51,15 +51,20 @@ def test_a_newer_schema_than_this_synsetdb_knows_is_refused(catalog_url: str) ->
     engine.dispose()
 
 
+def _insert_dog(conn: Connection) -> None:
+    """Synset 1, dog: a row every schema revision has had the same columns for."""
+    conn.execute(
+        schema.synset.insert().values(
+            id=1, wnid="n02084071", name="dog", lemmas="dog", gloss="", is_custom=False
+        )
+    )
+
+
 def test_upgrading_an_older_catalog_keeps_its_rows(catalog_url: str) -> None:
     engine = make_engine(catalog_url)
     migrate.upgrade(engine, "0001")
     with engine.begin() as conn:
-        conn.execute(
-            schema.synset.insert().values(
-                id=1, wnid="n02084071", name="dog", lemmas="dog", gloss="", is_custom=False
-            )
-        )
+        _insert_dog(conn)
         conn.execute(
             text(
                 "INSERT INTO image (id, width, height, format, byte_size, blob_key, created_at) "
@@ -116,11 +121,7 @@ def test_upgrading_keeps_each_workers_newest_open_task(catalog_url: str) -> None
     migrate.upgrade(engine, "0004")
     now = "CURRENT_TIMESTAMP"
     with engine.begin() as conn:
-        conn.execute(
-            schema.synset.insert().values(
-                id=1, wnid="n02084071", name="dog", lemmas="dog", gloss="", is_custom=False
-            )
-        )
+        _insert_dog(conn)
         conn.execute(
             text(
                 "INSERT INTO worker (id, name, role, is_active, created_at) "
