@@ -313,12 +313,9 @@ def test_images_keep_the_source_and_licence_they_were_first_seen_with(
     for source in (licensed, again):
         ingest(project, source, IngestConfig(workers=0))
     with project.catalog.engine.connect() as conn:
-        rows = {
-            i: licence
-            for i, licence in conn.execute(select(schema.image.c.id, schema.image.c.licence))
-        }
+        licences = sorted(conn.execute(select(schema.image.c.licence)).scalars())
         sources = set(conn.execute(select(schema.image.c.source)).scalars())
-    assert sorted(rows.values()) == ["CC-BY-4.0", "MIT"]  # the second sighting changed nothing
+    assert licences == ["CC-BY-4.0", "MIT"]  # the second sighting changed nothing
     assert sources == {"listed:a"}
     project.close()
 

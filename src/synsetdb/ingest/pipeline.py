@@ -280,9 +280,7 @@ class _Run:
     def _with_origin(self, image: ImageRecord, item: SourceItem) -> ImageRecord:
         """The image with where it was seen and its licence (kept for the first sighting only)."""
         licence = item.provenance.get("licence", item.provenance.get("license"))
-        return replace(
-            image, source=self.source.name, licence=str(licence) if licence else None
-        )
+        return replace(image, source=self.source.name, licence=str(licence) if licence else None)
 
     def _flush(self) -> None:
         if not self.batch:
