@@ -21,7 +21,7 @@ from synsetdb.cli import cli
 from synsetdb.demo import DemoConfig, load_bundle, run_demo
 from synsetdb.demo.crowd import SimulatedWorker, _is_correct
 from synsetdb.demo.sample import bundle_root, propose
-from synsetdb.errors import DemoError, SynsetdbError
+from synsetdb.errors import ConfigError, DemoError, SynsetdbError
 from synsetdb.hierarchy import Taxonomy
 
 pytestmark = pytest.mark.slow
@@ -341,3 +341,19 @@ def test_a_simulated_worker_is_right_as_often_as_its_accuracy() -> None:
     right = [_is_correct(worker, f"{i:064x}", "n02084071", seed=1) for i in range(4000)]
     assert 0.78 < sum(right) / len(right) < 0.82
     assert right == [_is_correct(worker, f"{i:064x}", "n02084071", seed=1) for i in range(4000)]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"seed": -1}, {"noise": 0.0}, {"workers": 0}, {"controls": 11}, {"val_share": 1.0}],
+)
+def test_demo_options_out_of_range_are_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        DemoConfig(**bad)
+    assert caught.value.code == "E_CONFIG" and next(iter(bad)) in str(caught.value)
+
+
+def test_a_negative_seed_on_the_command_line_is_refused(tmp_path: Path) -> None:
+    code, output = _demo(tmp_path / "demo", "--seed", "-3")
+    assert code != 0 and "E_CONFIG" in output and "Traceback" not in output
+    assert not (tmp_path / "demo").exists()

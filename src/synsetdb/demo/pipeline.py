@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import Project
-from ..errors import DemoError
+from ..errors import ConfigError, DemoError
 from ..release import FilterSpec, Release, ReleaseSpec, SelectionSpec, SplitConfig
 from ..verify.tasks import TaskConfig
 from .crowd import default_workers, label_candidates
@@ -54,6 +54,22 @@ class DemoConfig:
     val_share: float = 0.3
     neighbours: int = 10
     ingest_workers: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} {value!r} is out of range ({allowed})"
+            for name, value, ok, allowed in (
+                ("seed", self.seed, self.seed >= 0, ">= 0"),
+                ("noise", self.noise, 0 < self.noise <= 1, "in (0, 1]"),
+                ("workers", self.workers, self.workers >= 1, ">= 1"),
+                ("controls", self.controls, 0 <= self.controls <= 10, "0 to 10"),
+                ("val_share", self.val_share, 0 < self.val_share < 1, "in (0, 1)"),
+                ("neighbours", self.neighbours, self.neighbours >= 1, ">= 1"),
+            )
+            if not ok
+        ]
+        if problems:
+            raise ConfigError("demo: " + "; ".join(problems), code="E_CONFIG")
 
 
 @dataclass(frozen=True, slots=True)
