@@ -1,5 +1,6 @@
 """The catalog (SQL, via SQLAlchemy Core) and the content-addressed blob store."""
 
+from . import aggregates
 from ._taxonomy_sync import TaxonomyLoad
 from .blobs import BlobStore, FsspecBlobStore, LocalBlobStore, blob_key, open_blob_store
 from .catalog import Catalog, CatalogStats, make_engine
@@ -19,6 +20,7 @@ __all__ = [
     "Project",
     "RenditionRecord",
     "TaxonomyLoad",
+    "aggregates",
     "blob_key",
     "make_engine",
     "open_blob_store",

@@ -26,7 +26,7 @@ from sqlalchemy.exc import (
 from ..errors import CatalogError, SchemaVersionError, UnknownSynsetError
 from ..hierarchy import Taxonomy
 from ..hierarchy.taxonomy import suggest_ids
-from . import migrate, schema
+from . import aggregates, migrate, recount, schema
 from ._bulk import insert_ignoring_conflicts
 from ._taxonomy_sync import (
     TAXONOMY_FINGERPRINT_KEY,
@@ -49,7 +49,7 @@ __all__ = ["Catalog", "CatalogStats", "ImageRecord", "display_url", "make_engine
 log = logging.getLogger(__name__)
 
 # Statuses that count as "an image of this synset" in counts and listings.
-LIVE_STATUSES = ("candidate", "accepted", "undecided")
+LIVE_STATUSES = schema.LIVE_STATUSES
 
 # Ids per IN (…) list: psycopg allows 65,535 bound parameters a statement and
 # SQLite (>= 3.32) 32,766, so long lists go through in chunks of this many.
@@ -201,6 +201,7 @@ class Catalog:
             if create:
                 self.upgraded_from = migrate.current_revision(self.engine)
                 migrate.upgrade(self.engine)
+                self._count_if_needed()
             else:
                 self.check_schema()
         except (OperationalError, InterfaceError) as exc:
@@ -208,6 +209,19 @@ class Catalog:
                 f"cannot open catalog {display_url(url)}: {_first_line(exc.orig)}",
                 code="E_CATALOG_CONNECT",
             ) from exc
+
+    def _count_if_needed(self) -> None:
+        """Fill the maintained counts of a catalog made before they existed (once)."""
+        with self.engine.begin() as conn:
+            if not recount.counts_are_current(conn):
+                report = recount.recount(conn)
+                if self.upgraded_from is not None:
+                    log.warning("counted the catalog's images for the explorer: %s", report)
+
+    def recount(self) -> recount.RecountReport:
+        """Rebuild the maintained counts from the rows (``synsetdb recount``)."""
+        with self.engine.begin() as conn:
+            return recount.recount(conn)
 
     def check_schema(self) -> None:
         """Raise ``SchemaVersionError`` unless the schema is at this synsetdb's revision."""
@@ -233,6 +247,8 @@ class Catalog:
         """Write the synsets, is-a edges and closure table (a no-op when unchanged)."""
         with self.engine.begin() as conn:
             result = sync_taxonomy(conn, taxonomy)
+            if not result.unchanged:  # subtrees moved: every subtree count with them
+                recount.recount(conn)
         self._synset_ids = None
         return result
 
@@ -299,6 +315,8 @@ class Catalog:
         with _record_errors(f"image {record.id}"), self.engine.begin() as conn:
             statement = insert_ignoring_conflicts(conn, schema.image).values(**values)
             inserted = conn.execute(statement.returning(schema.image.c.id)).scalar_one_or_none()
+            if inserted is not None:
+                aggregates.count_images(conn, [values])
             insert_renditions(conn, [record])
             return inserted is not None
 
@@ -330,7 +348,11 @@ class Catalog:
         }
         # Insert first, then read the id: the write lock comes first (no SQLite
         # read-to-write upgrade), and a concurrent writer's row is simply kept.
-        with _record_errors(f"candidate {image_id[:12]}…/{wnid}"), self.engine.begin() as conn:
+        with (
+            _record_errors(f"candidate {image_id[:12]}…/{wnid}"),
+            self.engine.begin() as conn,
+            aggregates.counting(conn, [image_id]),
+        ):
             conn.execute(insert_ignoring_conflicts(conn, schema.candidate).values(**values))
             found = conn.execute(
                 select(c.id).where(c.image_id == image_id, c.synset_id == synset_id)

@@ -18,6 +18,7 @@ from ..errors import CatalogError, NotFoundError
 from . import schema
 from .blobs import BlobStore
 from .catalog import Catalog
+from .recount import count_drift
 
 __all__ = ["CHECKS", "CheckReport", "Finding", "run_checks"]
 
@@ -119,12 +120,22 @@ def check_orphans(ctx: _Context) -> Iterator[Finding]:
     ctx.counted["blobs_stored"] = stored
 
 
+def check_counts(ctx: _Context) -> Iterator[Finding]:
+    """C_COUNT_DRIFT: the maintained counts equal a recount (``synsetdb recount`` repairs them)."""
+    with ctx.catalog.engine.connect() as conn:
+        drift = count_drift(conn)
+    for d in drift:
+        yield Finding("C_COUNT_DRIFT", "error", d.table, d.message() + "; run `synsetdb recount`")
+    ctx.counted["counts_drifted"] = len(drift)
+
+
 CHECKS: dict[str, tuple[str, Rule]] = {
     "blobs": (
         "every blob the catalog names exists and hashes to its key",
         check_missing_and_corrupt,
     ),
     "orphans": ("every stored blob is named by an image", check_orphans),
+    "counts": ("the explorer's maintained counts equal a recount", check_counts),
 }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select, tuple_
 
 from ..errors import CatalogError
-from . import schema
+from . import aggregates, schema
 from ._bulk import bulk_insert, insert_ignoring_conflicts
 
 __all__ = [
@@ -177,9 +177,9 @@ def write_entries(
         )
     _insert_images(conn, new_images.values(), now)
     insert_renditions(conn, [e.image for e in fresh if e.image is not None])
-    _insert_candidates(
-        conn, [e for e in fresh if e.image is not None and e.synset_id], label_status, now
-    )
+    labelled = [e for e in fresh if e.image is not None and e.synset_id]
+    with aggregates.counting(conn, [e.image.id for e in labelled if e.image is not None]):
+        _insert_candidates(conn, labelled, label_status, now)
     bulk_insert(
         conn,
         schema.ingest_item,
@@ -231,8 +231,13 @@ def image_row(image: ImageRecord) -> dict[str, Any]:
 
 def _insert_images(conn: Connection, images: Iterable[ImageRecord], now: datetime) -> None:
     rows = [image_row(image) | {"created_at": now} for image in images]
-    if rows:  # another ingest may store the same image at the same moment
-        conn.execute(insert_ignoring_conflicts(conn, schema.image), rows)
+    if not rows:
+        return
+    # Another ingest may store the same image at the same moment: only the rows
+    # this statement inserted are counted.
+    statement = insert_ignoring_conflicts(conn, schema.image).returning(schema.image.c.id)
+    inserted = set(conn.execute(statement, rows).scalars())
+    aggregates.count_images(conn, [row for row in rows if row["id"] in inserted])
 
 
 def insert_renditions(conn: Connection, images: Iterable[ImageRecord]) -> None:

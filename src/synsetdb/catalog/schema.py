@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -28,19 +29,29 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "ACTIVITY_KINDS",
     "CANDIDATE_STATUSES",
+    "COUNT_KEYS",
+    "IMAGE_FACETS",
+    "LIVE_STATUSES",
     "SPLITS",
+    "activity",
     "box",
     "candidate",
+    "dup_group",
+    "dup_member",
     "image",
+    "image_tally",
     "ingest_item",
     "metadata",
     "project_meta",
     "release",
+    "release_count",
     "release_item",
     "rendition",
     "synset",
     "synset_closure",
+    "synset_count",
     "synset_parent",
     "task",
     "task_item",
@@ -51,6 +62,13 @@ __all__ = [
 CANDIDATE_STATUSES = ("candidate", "accepted", "rejected", "undecided")
 INGEST_STATUSES = ("added", "duplicate", "rejected")
 SPLITS = ("train", "val", "test")
+# Statuses that count as "an image of this synset" in counts and listings.
+LIVE_STATUSES = ("candidate", "accepted", "undecided")
+# The keys of synset_count: each candidate status, and "live" (any status but
+# rejected: what "images of this synset" means in counts and listings).
+COUNT_KEYS = (*CANDIDATE_STATUSES, "live")
+IMAGE_FACETS = ("source", "licence", "format")
+ACTIVITY_KINDS = ("images", "votes", "accepted", "rejected", "undecided")
 
 metadata = MetaData(
     naming_convention={
@@ -118,6 +136,9 @@ image = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("width > 0 AND height > 0", name="positive_size"),
     Index(None, "phash"),
+    # The explorer's image grids filtered by source or licence, paged by id.
+    Index(None, "source", "id"),
+    Index(None, "licence", "id"),
 )
 
 # Derivatives of an image stored as blobs of their own, one per kind: the
@@ -165,6 +186,8 @@ worker = Table(
     Column("password_hash", Text),
     Column("is_active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # May browse the explorer (admins always may); labelling needs no grant.
+    Column("can_browse", Boolean, nullable=False, server_default=false()),
     CheckConstraint("role IN ('worker', 'admin')", name="role"),
 )
 
@@ -253,6 +276,7 @@ release_item = Table(
     Column("synset_id", ForeignKey("synset.id"), primary_key=True),
     Column("split", String(16), nullable=False),
     Index(None, "release_id", "split"),
+    Index(None, "image_id"),  # the releases an image is in
 )
 
 # One row per input a source yielded: what became of it, and why. A re-run of
@@ -273,4 +297,73 @@ ingest_item = Table(
     CheckConstraint("status IN ('added', 'duplicate', 'rejected')", name="status"),
     Index(None, "source", "status"),
     Index(None, "image_id"),
+)
+
+
+# ------------------------------------------------------------------------ maintained aggregates
+# Kept right by every write (catalog/aggregates.py), rebuilt by `synsetdb recount`
+# and checked by `synsetdb check`: the explorer's counts never scan images.
+
+# Per synset and key (COUNT_KEYS): ``own`` candidates of the synset itself, and
+# ``subtree`` distinct images with such a candidate anywhere under it (itself
+# included). Rows with both counts zero are not kept.
+synset_count = Table(
+    "synset_count",
+    metadata,
+    Column("synset_id", ForeignKey("synset.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("own", BigInteger, nullable=False),
+    Column("subtree", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# The same for a release, per split ("all" for every split together); written
+# once when the release is stored (releases are immutable).
+release_count = Table(
+    "release_count",
+    metadata,
+    Column("release_id", ForeignKey("release.id", ondelete="CASCADE"), primary_key=True),
+    Column("synset_id", ForeignKey("synset.id", ondelete="CASCADE"), primary_key=True),
+    Column("split", String(16), primary_key=True),
+    Column("own", BigInteger, nullable=False),
+    Column("subtree", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Images per value of a facet (IMAGE_FACETS); '' stands for "not known".
+image_tally = Table(
+    "image_tally",
+    metadata,
+    Column("facet", String(16), primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("images", BigInteger, nullable=False),
+)
+
+# What happened per UTC day (ACTIVITY_KINDS): images added, votes cast,
+# candidates decided accepted/rejected/undecided.
+activity = Table(
+    "activity",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
+
+# Near-duplicate groups of the whole catalog as the last `synsetdb dups --store`
+# found them (its radius and time in project_meta); singletons are not kept.
+dup_group = Table(
+    "dup_group",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("max_distance", SmallInteger, nullable=False),
+    Index(None, "size"),
+)
+
+dup_member = Table(
+    "dup_member",
+    metadata,
+    Column("image_id", ForeignKey("image.id"), primary_key=True),
+    Column("group_id", ForeignKey("dup_group.id", ondelete="CASCADE"), nullable=False),
+    Index(None, "group_id"),
 )

@@ -256,14 +256,31 @@ def _progress_line(report: IngestReport) -> str:
     help="Largest Hamming distance between 64-bit perceptual hashes.",
 )
 @click.option("--within-synset", is_flag=True, help="Group only images of the same synset.")
+@click.option(
+    "--store",
+    is_flag=True,
+    help="Keep the catalog's groups for the explorer (replacing those stored before).",
+)
 @json_option
 @click.pass_obj
 def dups(
-    app: AppContext, wnid: str | None, radius: int, within_synset: bool, as_json: bool
+    app: AppContext,
+    wnid: str | None,
+    radius: int,
+    within_synset: bool,
+    store: bool,
+    as_json: bool,
 ) -> None:
-    """List groups of near-duplicate images."""
+    """List groups of near-duplicate images (or store them for the explorer)."""
     from ..ingest.dedupe import catalog_duplicates
 
+    if store:
+        if wnid is not None or within_synset:
+            raise click.UsageError(
+                "--store keeps the whole catalog's groups: drop --synset and --within-synset"
+            )
+        _store_groups(app, radius, as_json)
+        return
     if wnid is not None:
         app.taxonomy.get(wnid)  # unknown ids fail here, with suggestions
     groups = catalog_duplicates(
@@ -281,6 +298,19 @@ def dups(
         members = ", ".join(f"{i[:12]}…({label})" for i, label in zip(g.ids, g.labels, strict=True))
         click.echo(f"{len(g.ids)} images, distance <= {g.max_distance}: {members}")
     click.echo(f"{len(groups)} groups at radius {radius}")
+
+
+def _store_groups(app: AppContext, radius: int, as_json: bool) -> None:
+    from ..ingest.dedupe import store_catalog_duplicates
+
+    stored = store_catalog_duplicates(app.project.catalog, radius=radius)
+    if as_json:
+        emit_json(stored.to_dict())
+    else:
+        click.echo(
+            f"stored {stored.groups:,} near-duplicate groups among {stored.images:,} images "
+            f"(radius {radius}) for the explorer"
+        )
 
 
 @cli.command()

@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from ..catalog import Catalog, schema
 from ..catalog.catalog import LIVE_STATUSES
+from ..catalog.duplicates import StoredGroups, store_duplicate_groups
 from .dups import DEFAULT_RADIUS, DuplicateGroup, duplicate_groups
 
-__all__ = ["catalog_duplicates"]
+__all__ = ["catalog_duplicates", "store_catalog_duplicates"]
 
 
 def catalog_duplicates(
@@ -26,6 +27,23 @@ def catalog_duplicates(
         within_synset: link only images labelled with the same synset; otherwise
             across the catalog, each image once (labelled with its first synset).
     """
+    ids, hashes, labels = _hashes(catalog, wnid, within_synset)
+    return duplicate_groups(ids, hashes, radius, labels=labels, within_label=within_synset)
+
+
+def store_catalog_duplicates(catalog: Catalog, *, radius: int = DEFAULT_RADIUS) -> StoredGroups:
+    """Find the whole catalog's groups and keep them for the explorer (``dups --store``)."""
+    ids, hashes, labels = _hashes(catalog, None, within_synset=False)
+    groups = duplicate_groups(ids, hashes, radius, labels=labels)
+    return store_duplicate_groups(
+        catalog, [(g.ids, g.max_distance) for g in groups], radius=radius, images=len(ids)
+    )
+
+
+def _hashes(
+    catalog: Catalog, wnid: str | None, within_synset: bool
+) -> tuple[list[str], list[int], list[str]]:
+    """Ids, hashes and synsets of the live images (each image once unless ``within_synset``)."""
     image, cand, synset, closure = (
         schema.image.c, schema.candidate.c, schema.synset.c, schema.synset_closure.c
     )  # fmt: skip
@@ -49,4 +67,4 @@ def catalog_duplicates(
                 ids.append(image_id)
                 hashes.append(int(phash))
                 labels.append(label)
-    return duplicate_groups(ids, hashes, radius, labels=labels, within_label=within_synset)
+    return ids, hashes, labels

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..catalog import Project, schema
+from ..catalog import Project, aggregates, schema
 from ..catalog._bulk import bulk_insert
 from ..errors import ReleaseError
 from ._reads import synset_ids_of
@@ -256,6 +256,7 @@ def _insert_rows(conn: Connection, release: Release, spec: ReleaseSpec, parent: 
         ("release_id", "image_id", "synset_id", "split"),
         ((release_id, image, synset_id, split) for (image, synset_id), split in rows.items()),
     )
+    aggregates.store_release_counts(conn, release_id)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 from sqlalchemy import Connection, and_, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..catalog import Catalog, schema
+from ..catalog import Catalog, aggregates, schema
 from ..errors import VerifyError
 from .consensus import ConfidenceTable, ConsensusConfig, Decision, decide
 
@@ -218,6 +218,7 @@ def submit(
         ]
         if votes:
             conn.execute(insert(schema.vote), votes)
+            aggregates.count_votes(conn, [now] * len(votes))
     refresh_decisions(catalog, int(row.synset_id), config.consensus)
     return Submission(task_id, len(votes), repeated=False)
 
@@ -304,14 +305,15 @@ def apply_decisions(conn: Connection, decisions: Mapping[int, str]) -> dict[str,
     c = schema.candidate
     now = datetime.now(UTC)
     changed: dict[str, int] = {}
-    for status, ids in by_status.items():
-        for start in range(0, len(ids), _CHUNK):
-            rows = conn.execute(
-                update(c)
-                .where(c.c.id.in_(ids[start : start + _CHUNK]), c.c.status == "candidate")
-                .values(status=status, updated_at=now)
-            ).rowcount
-            changed[status] = changed.get(status, 0) + int(rows)
+    with aggregates.counting_candidates(conn, [i for ids in by_status.values() for i in ids]):
+        for status, ids in by_status.items():
+            for start in range(0, len(ids), _CHUNK):
+                rows = conn.execute(
+                    update(c)
+                    .where(c.c.id.in_(ids[start : start + _CHUNK]), c.c.status == "candidate")
+                    .values(status=status, updated_at=now)
+                ).rowcount
+                changed[status] = changed.get(status, 0) + int(rows)
     return changed
 
 

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, insert, select
 
-from ..catalog import Catalog, schema
+from ..catalog import Catalog, aggregates, schema
 from ..catalog._bulk import insert_ignoring_conflicts
 from ..errors import VerifyError
 from .accounts import is_valid_name
@@ -140,6 +140,7 @@ def import_votes(
                     for r in rows
                 ],
             )
+            aggregates.count_votes(conn, [now] * len(rows))
         conn.execute(insert(schema.project_meta).values(key=key, value=str(path)))
     for synset_id in sorted(set(synset_of.values())):
         refresh_decisions(catalog, synset_id, consensus)
