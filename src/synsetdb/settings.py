@@ -52,6 +52,8 @@ class Settings:
     blob_url: str = DEFAULT_BLOB_URL
     taxonomy: str = DEFAULT_TAXONOMY
     log_level: str = DEFAULT_LOG_LEVEL
+    # [web] anonymous_browse: the explorer opens to visitors who are not signed in.
+    anonymous_browse: bool = False
 
     def resolved_catalog_url(self) -> str:
         """The catalog URL with a relative SQLite path made absolute under ``root``."""
@@ -126,16 +128,30 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
         taxonomy=env.get("SYNSETDB_TAXONOMY")
         or _get(data, path, "taxonomy", "source", DEFAULT_TAXONOMY),
         log_level=env_log_level(env),
+        anonymous_browse=_get_bool(data, path, "web", "anonymous_browse", False),
     )
 
 
 def _get(data: dict[str, Any], path: Path, section: str, key: str, default: str) -> str:
-    table = data.get(section, {})
-    if not isinstance(table, dict):
-        raise ConfigError(
-            f'{path}: {section} must be a table ([{section}] with {key} = "…")', code="E_CONFIG"
-        )
-    value = table.get(key, default)
+    value = _table(data, path, section, key).get(key, default)
     if not isinstance(value, str):
         raise ConfigError(f"{path}: [{section}] {key} must be a string", code="E_CONFIG")
     return value
+
+
+def _get_bool(data: dict[str, Any], path: Path, section: str, key: str, default: bool) -> bool:
+    value = _table(data, path, section, key).get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"{path}: [{section}] {key} must be true or false, not {value!r}", code="E_CONFIG"
+        )
+    return value
+
+
+def _table(data: dict[str, Any], path: Path, section: str, key: str) -> dict[str, Any]:
+    table = data.get(section, {})
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"{path}: {section} must be a table ([{section}] with {key} = …)", code="E_CONFIG"
+        )
+    return table

@@ -10,17 +10,28 @@ through indexes. Images added later are not in any group until the next
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 
 from . import schema
 from ._bulk import bulk_insert
+from .browse import release_id
 from .catalog import Catalog
 
-__all__ = ["StoredGroups", "store_duplicate_groups", "stored_groups_info"]
+__all__ = [
+    "GroupMember",
+    "GroupPage",
+    "StoredGroup",
+    "StoredGroups",
+    "group_page",
+    "store_duplicate_groups",
+    "stored_groups_info",
+]
+
+MEMBERS_SHOWN = 12  # members listed per group on a page; the group's size is given
 
 _RADIUS, _WHEN, _IMAGES, _GROUPS = "dups_radius", "dups_stored_at", "dups_images", "dups_groups"
 _KEYS = (_RADIUS, _WHEN, _IMAGES, _GROUPS)
@@ -90,3 +101,144 @@ def stored_groups_info(conn: Connection) -> StoredGroups | None:
         int(values[_IMAGES]),
         int(values[_GROUPS]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMember:
+    """One image of a group: its synsets (live candidates), and its split in the release shown."""
+
+    image_id: str
+    has_thumbnail: bool
+    wnids: tuple[str, ...]
+    split: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredGroup:
+    """A group as a page shows it: its first members, and the splits it spans in a release."""
+
+    id: int
+    size: int
+    max_distance: int
+    members: tuple[GroupMember, ...]
+    splits: Mapping[str, int]  # members per split of the release shown ({} without one)
+
+    @property
+    def straddles(self) -> bool:
+        """Whether the group's images sit in more than one split (a leak between them)."""
+        return len(self.splits) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPage:
+    groups: tuple[StoredGroup, ...]
+    total: int
+    straddling: int  # of ``total``, the groups spanning splits (0 without a release)
+
+
+def group_page(
+    catalog: Catalog,
+    *,
+    offset: int = 0,
+    limit: int = 20,
+    release: str | None = None,
+    straddling_only: bool = False,
+) -> GroupPage:
+    """A page of the stored groups, largest first.
+
+    With ``release``: only groups with two or more of its items, those that
+    straddle its splits first; this reads the groups' members joined with
+    the release (work in proportion to the duplicate images, not the catalog).
+    """
+    with catalog.engine.connect() as conn:
+        if release is None:
+            g = schema.dup_group.c
+            total = conn.execute(select(func.count()).select_from(schema.dup_group)).scalar_one()
+            rows = conn.execute(
+                select(g.id, g.size, g.max_distance)
+                .order_by(g.size.desc(), g.id.desc())
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            groups: list[tuple[int, int, int, dict[str, int]]] = [
+                (int(i), int(n), int(d), {}) for i, n, d in rows
+            ]
+            return GroupPage(_with_members(conn, groups, None), int(total), 0)
+        return _release_page(conn, release_id(conn, release), offset, limit, straddling_only)
+
+
+def _release_page(
+    conn: Connection, release: int, offset: int, limit: int, straddling_only: bool
+) -> GroupPage:
+    m, g, ri = schema.dup_member.c, schema.dup_group.c, schema.release_item.c
+    rows = conn.execute(
+        select(m.group_id, g.size, g.max_distance, ri.split, func.count(ri.image_id.distinct()))
+        .join_from(schema.dup_member, schema.dup_group, g.id == m.group_id)
+        .join(schema.release_item, (ri.image_id == m.image_id) & (ri.release_id == release))
+        .group_by(m.group_id, g.size, g.max_distance, ri.split)
+    ).all()
+    found: dict[int, tuple[int, int, dict[str, int]]] = {}
+    for group, size, distance, split, n in rows:
+        found.setdefault(int(group), (int(size), int(distance), {}))[2][split] = int(n)
+    kept = [
+        (group, size, distance, splits)
+        for group, (size, distance, splits) in found.items()
+        if sum(splits.values()) > 1 and (len(splits) > 1 or not straddling_only)
+    ]
+    kept.sort(key=lambda t: (len(t[3]) < 2, -t[1], t[0]))
+    straddling = sum(1 for t in kept if len(t[3]) > 1)
+    page = kept[offset : offset + limit]
+    return GroupPage(_with_members(conn, page, release), len(kept), straddling)
+
+
+def _with_members(
+    conn: Connection,
+    groups: Sequence[tuple[int, int, int, dict[str, int]]],
+    release: int | None,
+) -> tuple[StoredGroup, ...]:
+    """The groups with their first members (by image id), each member's synsets and split."""
+    m, i, c, s = schema.dup_member.c, schema.image.c, schema.candidate.c, schema.synset.c
+    ids = [group for group, *_ in groups]
+    query = (
+        select(m.group_id, m.image_id, i.thumbnail_key.is_not(None), s.wnid)
+        .join_from(schema.dup_member, schema.image, i.id == m.image_id)
+        .outerjoin(
+            schema.candidate,
+            (c.image_id == m.image_id) & c.status.in_(schema.LIVE_STATUSES),
+        )
+        .outerjoin(schema.synset, s.id == c.synset_id)
+        .where(m.group_id.in_(ids))
+        .order_by(m.group_id, m.image_id, s.wnid)
+    )
+    members: dict[int, dict[str, tuple[bool, list[str]]]] = {}
+    for group, image, thumb, wnid in conn.execute(query) if ids else ():
+        entry = members.setdefault(int(group), {}).setdefault(image, (bool(thumb), []))
+        if wnid:
+            entry[1].append(wnid)
+    splits = _splits(conn, members, release)
+    return tuple(
+        StoredGroup(
+            group,
+            size,
+            distance,
+            tuple(
+                GroupMember(image, thumb, tuple(wnids), splits.get(image))
+                for image, (thumb, wnids) in list(members.get(group, {}).items())[:MEMBERS_SHOWN]
+            ),
+            by_split,
+        )
+        for group, size, distance, by_split in groups
+    )
+
+
+def _splits(
+    conn: Connection, members: Mapping[int, Mapping[str, object]], release: int | None
+) -> dict[str, str]:
+    images = sorted({image for group in members.values() for image in group})
+    if release is None or not images:
+        return {}
+    ri = schema.release_item.c
+    rows = conn.execute(
+        select(ri.image_id, ri.split).where(ri.release_id == release, ri.image_id.in_(images))
+    )
+    return {str(image): str(split) for image, split in rows}

@@ -276,6 +276,7 @@ release_item = Table(
     Column("synset_id", ForeignKey("synset.id"), primary_key=True),
     Column("split", String(16), nullable=False),
     Index(None, "release_id", "split"),
+    Index(None, "release_id", "synset_id"),  # one class of a release
     Index(None, "image_id"),  # the releases an image is in
 )
 

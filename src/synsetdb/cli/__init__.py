@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (importing registers the commands)
     release_cmds,
     taxonomy_cmds,
     verify_cmds,
+    web_cmds,
 )
 from ._app import cli, main
 

@@ -69,12 +69,14 @@ def _where(result: DemoResult) -> None:
         f"  {project} release show demo",
         f"  {project} eval {paths['predictions']} --release demo",
     ]
-    if importlib.util.find_spec("fastapi") is None:
-        lines.append("  pip install 'synsetdb[web]'    # for the web app")
     lines += [
-        f"  {project} worker add me --admin",
-        f"  {project} verify serve    # then open http://127.0.0.1:8000/",
+        f"  {project} worker add me --admin    # to label and run the admin pages",
+        "",
+        "Browse it in the explorer:",
     ]
+    if importlib.util.find_spec("fastapi") is None:
+        lines.append("  (first: pip install 'synsetdb[web]', or pip install '.[web]' in a clone)")
+    lines.append(f"  {project} serve --anonymous-browse    # then open http://127.0.0.1:8000/")
     out = console()
     out.print(f"\n[bold]Everything is in {escape(str(root))}[/bold]", soft_wrap=True)
     for line in lines:

@@ -10,10 +10,10 @@ from typing import Any, cast
 import click
 from rich.table import Table
 
-from ..errors import SynsetdbError
 from ._app import cli
 from ._context import AppContext
 from ._output import console, emit_json, json_option
+from .web_cmds import run_server, serve_options
 
 _METHODS = ("majority", "consensus", "dawid-skene")
 
@@ -25,12 +25,15 @@ def worker_group() -> None:
 
 @worker_group.command("add")
 @click.argument("name")
-@click.option("--admin", is_flag=True, help="Can see the admin pages.")
+@click.option("--admin", is_flag=True, help="Can see the admin pages (and browse).")
+@click.option("--browse", is_flag=True, help="Can browse the explorer too.")
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from stdin (scripts) instead."
 )
 @click.pass_obj
-def worker_add(app: AppContext, /, name: str, admin: bool, password_stdin: bool) -> None:
+def worker_add(
+    app: AppContext, /, name: str, admin: bool, browse: bool, password_stdin: bool
+) -> None:
     """Create an account; the password is asked for (never an argument: shells log those)."""
     from ..verify.accounts import add_worker
 
@@ -38,8 +41,23 @@ def worker_add(app: AppContext, /, name: str, admin: bool, password_stdin: bool)
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    worker = add_worker(app.project.catalog, name, password, role="admin" if admin else "worker")
-    click.echo(f"added {worker.role} {worker.name} (id {worker.id})")
+    role = "admin" if admin else "worker"
+    worker = add_worker(app.project.catalog, name, password, role=role, can_browse=browse)
+    rights = " who may browse" if worker.can_browse and not worker.is_admin else ""
+    click.echo(f"added {worker.role} {worker.name}{rights} (id {worker.id})")
+
+
+@worker_group.command("browse")
+@click.argument("name")
+@click.argument("allowed", type=click.Choice(["on", "off"]))
+@click.pass_obj
+def worker_browse(app: AppContext, /, name: str, allowed: str) -> None:
+    """Let an account browse the explorer (on) or not (off); admins always may."""
+    from ..verify.accounts import set_browse
+
+    worker = set_browse(app.project.catalog, name, allowed == "on")
+    note = " (an admin: browses anyway)" if worker.is_admin and allowed == "off" else ""
+    click.echo(f"{name} may {'' if worker.can_browse else 'not '}browse{note}")
 
 
 @worker_group.command("disable")
@@ -75,9 +93,10 @@ def worker_list(app: AppContext, /, as_json: bool) -> None:
     if as_json:
         emit_json([asdict(w) for w in workers])
         return
-    table = Table("id", "name", "role", "active", "can sign in")
+    table = Table("id", "name", "role", "active", "can sign in", "may browse")
     for w in workers:
-        table.add_row(str(w.id), w.name, w.role, str(w.is_active), str(w.can_sign_in))
+        cells = (w.is_active, w.can_sign_in, w.may_browse)
+        table.add_row(str(w.id), w.name, w.role, *(str(c) for c in cells))
     console().print(table)
 
 
@@ -87,24 +106,11 @@ def verify_group() -> None:
 
 
 @verify_group.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--batch-size", default=48, show_default=True, help="Images per task.")
-@click.option("--controls", default=3, show_default=True, help="Positive and negative each.")
+@serve_options
 @click.pass_obj
-def verify_serve(app: AppContext, /, host: str, port: int, batch_size: int, controls: int) -> None:
-    """Run the labelling web app."""
-    from ..verify.tasks import TaskConfig
-
-    try:
-        from ..web import WebConfig, serve
-    except ImportError as exc:
-        raise SynsetdbError(
-            f"the web app needs its extra: pip install 'synsetdb[web]' ({exc.name} missing)",
-            code="E_MISSING_EXTRA",
-        ) from None
-    task = TaskConfig(batch_size=batch_size, positive_controls=controls, negative_controls=controls)
-    serve(app.project, host=host, port=port, config=WebConfig(task=task))
+def verify_serve(app: AppContext, /, **options: Any) -> None:
+    """Run the web app (labelling, admin and the explorer): the same as `synsetdb serve`."""
+    run_server(app, **options)
 
 
 @verify_group.command("status")

@@ -1,7 +1,8 @@
 """``synsetdb demo``: the whole pipeline on the bundled sample, in one project folder.
 
-ingest → simulated crowd verification → a release and its datasheet → an
-ILSVRC-layout export → the NN-voting baseline → evaluation. Each stage is the
+ingest → simulated crowd verification → near-duplicate groups for the
+explorer → a release and its datasheet → an ILSVRC-layout export → the
+NN-voting baseline → evaluation. Each stage is the
 library's own public API, the same code the other commands run; each is
 idempotent, so a second run finds everything done and changes nothing.
 """
@@ -144,6 +145,7 @@ class _DemoRun:
         try:
             self._step("ingest", lambda: self._ingest(project))
             self._step("verify", lambda: self._verify(project))
+            self._step("duplicates", lambda: self._duplicates(project))
             release = self._step("release", lambda: self._release(project))
             self._step("export", lambda: self._export(project, release))
             self._step("baseline+eval", lambda: self._baseline(project, release))
@@ -237,6 +239,16 @@ class _DemoRun:
             f"against the bundle's truth)"
         )
         return None, summary, details
+
+    def _duplicates(self, project: Project) -> tuple[None, str, dict[str, Any]]:
+        from ..ingest.dedupe import store_catalog_duplicates
+
+        stored = store_catalog_duplicates(project.catalog)
+        summary = (
+            f"{stored.groups} near-duplicate groups among {stored.images} images "
+            f"(radius {stored.radius}), stored for the explorer"
+        )
+        return None, summary, {"groups": stored.groups, "images": stored.images}
 
     def _tasks(self) -> TaskConfig:
         controls = self.config.controls

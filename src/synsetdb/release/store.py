@@ -337,15 +337,17 @@ class ReleaseInfo:
 
 
 def list_releases(project: Project) -> list[ReleaseInfo]:
-    """Every stored release, by name, with its item and class counts (from the catalog)."""
-    r, parent, ri = schema.release.c, schema.release.alias("parent"), schema.release_item.c
+    """Every stored release, by name, with its item and class counts (from the catalog's counts)."""
+    r, parent, rc = schema.release.c, schema.release.alias("parent"), schema.release_count.c
+    # From the maintained counts (a row per class and split), not the items.
     counts = (
         select(
-            ri.release_id,
-            func.count().label("items"),
-            func.count(ri.synset_id.distinct()).label("classes"),
+            rc.release_id,
+            func.sum(rc.own).label("items"),
+            func.count().label("classes"),
         )
-        .group_by(ri.release_id)
+        .where(rc.split == aggregates.ALL_SPLITS, rc.own > 0)
+        .group_by(rc.release_id)
         .subquery()
     )
     query = (

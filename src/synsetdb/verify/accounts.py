@@ -35,6 +35,7 @@ __all__ = [
     "is_valid_name",
     "list_workers",
     "set_active",
+    "set_browse",
     "verify_password",
 ]
 
@@ -46,17 +47,26 @@ _MAX_NAME = 128
 
 @dataclass(frozen=True, slots=True)
 class Worker:
-    """An account. ``can_sign_in`` is False for imported, passwordless workers."""
+    """An account. ``can_sign_in`` is False for imported, passwordless workers.
+
+    ``can_browse`` is the grant to browse the explorer; admins may browse
+    whatever it says (:attr:`may_browse`). Labelling needs no grant.
+    """
 
     id: int
     name: str
     role: str
     is_active: bool
     can_sign_in: bool
+    can_browse: bool = False
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def may_browse(self) -> bool:
+        return self.is_admin or self.can_browse
 
 
 def is_valid_name(name: str) -> bool:
@@ -89,8 +99,15 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def add_worker(catalog: Catalog, name: str, password: str | None, role: str = "worker") -> Worker:
-    """Create an account.
+def add_worker(
+    catalog: Catalog,
+    name: str,
+    password: str | None,
+    role: str = "worker",
+    *,
+    can_browse: bool = False,
+) -> Worker:
+    """Create an account (``can_browse``: it may browse the explorer too).
 
     Raises:
         VerifyError: ``E_WORKER_EXISTS`` for a taken name; ``E_CONFIG`` for an
@@ -110,6 +127,7 @@ def add_worker(catalog: Catalog, name: str, password: str | None, role: str = "w
         "role": role,
         "password_hash": hash_password(password) if password is not None else None,
         "is_active": True,
+        "can_browse": can_browse,
         "created_at": datetime.now(UTC),
     }
     try:
@@ -120,7 +138,7 @@ def add_worker(catalog: Catalog, name: str, password: str | None, role: str = "w
         raise VerifyError(
             f"a worker named {name!r} exists already", code="E_WORKER_EXISTS"
         ) from None
-    return Worker(int(worker_id), name, role, True, password is not None)
+    return Worker(int(worker_id), name, role, True, password is not None, can_browse)
 
 
 def ensure_worker(catalog: Catalog, name: str) -> Worker:
@@ -168,6 +186,24 @@ def set_active(catalog: Catalog, name: str, active: bool) -> Worker:
     return found
 
 
+def set_browse(catalog: Catalog, name: str, allowed: bool) -> Worker:
+    """Grant or take back an account's right to browse the explorer.
+
+    Raises:
+        VerifyError: ``E_NO_WORKER`` for an unknown name.
+    """
+    w = schema.worker
+    with catalog.engine.begin() as conn:
+        changed = conn.execute(
+            update(w).where(w.c.name == name).values(can_browse=allowed)
+        ).rowcount
+    if not changed:
+        raise VerifyError(f"no worker named {name!r}", code="E_NO_WORKER")
+    found = _find(catalog, name)
+    assert found is not None
+    return found
+
+
 def get_worker(catalog: Catalog, worker_id: int) -> Worker | None:
     row = _row(catalog, schema.worker.c.id == worker_id)
     return _worker(row) if row is not None else None
@@ -193,7 +229,12 @@ def _row(catalog: Catalog, where: Any) -> Any:
 def _worker(row: object) -> Worker:
     r = row._mapping  # type: ignore[attr-defined]
     return Worker(
-        int(r["id"]), r["name"], r["role"], bool(r["is_active"]), r["password_hash"] is not None
+        int(r["id"]),
+        r["name"],
+        r["role"],
+        bool(r["is_active"]),
+        r["password_hash"] is not None,
+        bool(r["can_browse"]),
     )
 
 

@@ -125,17 +125,26 @@ def next_task(
     config: TaskConfig | None = None,
     *,
     now: datetime | None = None,
+    prefer: str | None = None,
 ) -> Task | None:
-    """The worker's open task, or a new batch; None when nothing is left for this worker."""
+    """The worker's open task, or a new batch; None when nothing is left for this worker.
+
+    ``prefer``: a wnid whose candidates come first when a new batch is made
+    (the explorer's "label it"); others follow when it has none for this worker.
+    """
     config = config or TaskConfig()
     now = now or datetime.now(UTC)
     expire_tasks(catalog, now)
+    first = catalog.synset_id(prefer) if prefer is not None else None
     try:
         with catalog.engine.begin() as conn:
             current = _open_task_id(conn, worker_id)
             if current is not None:
                 return _load_task(conn, current)
-            for synset_id in _synsets_with_open_candidates(conn):
+            order = _synsets_with_open_candidates(conn)
+            if first in order:
+                order = [first] + [s for s in order if s != first]
+            for synset_id in order:
                 chosen = _route(conn, synset_id, worker_id, config)
                 if chosen:
                     task_id = _create(conn, synset_id, worker_id, chosen, config, now)

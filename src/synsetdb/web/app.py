@@ -9,13 +9,30 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from .._version import __version__
 from ..catalog import Project
-from . import admin, auth, label
+from ..errors import SynsetdbError
+from . import (
+    admin,
+    apidocs,
+    auth,
+    clusters,
+    duplicates,
+    images,
+    label,
+    media,
+    releases,
+    stats,
+    synsets,
+    tree,
+)
+from .access import is_api
 from .config import WebConfig
+from .display import FILTERS
 from .security import Signer, load_secret
 from .state import HERE, PageError, WebState, render
 
@@ -32,6 +49,8 @@ Send = Callable[[Message], Awaitable[None]]
 # app's forms (sign-in, a batch of 48 answers, admin actions) are a few kB, and
 # form parsing holds a whole urlencoded body in memory.
 MAX_BODY_BYTES = 64 * 1024
+# Library errors that mean "no such thing" (a 404), whatever their class.
+NOT_FOUND_CODES = frozenset({"E_UNKNOWN_SYNSET", "E_NO_RELEASE", "E_NOT_FOUND"})
 
 # Everything the pages use is served by the app itself: no other origin, no inline script.
 _HEADERS = [
@@ -62,23 +81,42 @@ def create_app(project: Project, config: WebConfig | None = None) -> FastAPI:
         SchemaVersionError: the catalog needs ``synsetdb migrate``.
     """
     config = config or WebConfig()
+    project.catalog.check_schema()
+    project.check_taxonomy()  # the counts follow the catalog's hierarchy: it must be current
+    project.taxonomy.suggest("entity", 1)  # build the search index now, not on a first request
     state = WebState(
-        catalog=project.catalog,
-        blobs=project.blobs,
+        project=project,
         config=config,
         signer=Signer(load_secret(project.root), lifetime=config.session_hours * 3600),
-        templates=Jinja2Templates(directory=HERE / "templates"),
+        templates=_templates(),
     )
-    # No interactive API docs: their pages load scripts from a CDN.
-    app = FastAPI(title="synsetdb", docs_url=None, redoc_url=None, openapi_url=None)
+    # The schema is served at /api/openapi.json and read by our own /api/docs
+    # page: Swagger UI and ReDoc load their scripts from a CDN.
+    app = FastAPI(
+        title="synsetdb explorer API",
+        version=__version__,
+        description="The data behind every page of the explorer, as JSON.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
     app.state.web = state
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, label, admin):
-        app.include_router(module.router)
+    for module in (auth, label, admin, media, apidocs):
+        app.include_router(module.router, include_in_schema=False)
+    for module in (tree, synsets, images, stats, duplicates, clusters, releases):
+        app.include_router(module.pages, include_in_schema=False)
+        app.include_router(module.api, prefix="/api")
     _add_error_pages(app)
     app.add_middleware(_BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(_SecurityHeaders)
     return app
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters.update(FILTERS)
+    return templates
 
 
 def _add_error_pages(app: FastAPI) -> None:
@@ -91,7 +129,9 @@ def _add_error_pages(app: FastAPI) -> None:
     async def sign_in(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, auth.SignInRequired)
         response: Response
-        if exc.redirect:
+        if is_api(request):
+            response = _error_page(request, 401, "Sign in first.", "E_SIGN_IN")
+        elif exc.redirect:
             response = RedirectResponse("/login", status_code=303)
         else:
             response = _error_page(
@@ -107,7 +147,13 @@ def _add_error_pages(app: FastAPI) -> None:
         return response
 
     async def bad_request(request: Request, exc: Exception) -> Response:
-        return _error_page(request, 400, "Bad request.")
+        return _error_page(request, 400, "Bad request.", "E_BAD_REQUEST")
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        """A SynsetdbError a route let through: bad input the library refused, with its code."""
+        assert isinstance(exc, SynsetdbError)
+        status = 404 if exc.code in NOT_FOUND_CODES or isinstance(exc, KeyError) else 400
+        return _error_page(request, status, str(exc), exc.code)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("error serving %s %s", request.method, request.url.path, exc_info=exc)
@@ -120,15 +166,18 @@ def _add_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(PageError, page_error)
     app.add_exception_handler(auth.SignInRequired, sign_in)
     app.add_exception_handler(RequestValidationError, bad_request)
+    app.add_exception_handler(SynsetdbError, refused)
     for status in HTTPStatus:  # Starlette's own 404, 405, …, raised before any route runs
         if 400 <= status < 500:
             app.add_exception_handler(int(status), http_error)
     app.add_exception_handler(Exception, server_error)
 
 
-def _error_page(
-    request: Request, status: int, message: str, code: str | None = None
-) -> HTMLResponse:
+def _error_page(request: Request, status: int, message: str, code: str | None = None) -> Response:
+    """The error as a page, or as JSON for the API: ``{"error": {status, code, message}}``."""
+    if is_api(request):
+        body = {"error": {"status": status, "code": code, "message": message}}
+        return JSONResponse(body, status_code=status)
     context = {"status": status, "message": message, "code": code}
     return render(request, "error.html", context, status)
 

@@ -123,7 +123,11 @@ def forget_session(response: Response, request: Request) -> None:
 
 @router.get("/")
 def home(request: Request) -> RedirectResponse:
-    return redirect("/label" if current_visitor(request) else "/login")
+    """The explorer for those who may browse, labelling for other accounts, else sign-in."""
+    visitor = current_visitor(request)
+    if web_state(request).config.anonymous_browse or (visitor and visitor.worker.may_browse):
+        return redirect("/explore")
+    return redirect("/label" if visitor else "/login")
 
 
 @router.get("/login", response_model=None)

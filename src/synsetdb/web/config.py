@@ -24,12 +24,17 @@ class WebConfig:
             HTTP is the norm and a Secure cookie would never come back.
         session_hours: how long a sign-in lasts.
         quality: when the admin page flags a worker from its control answers.
+        anonymous_browse: open the explorer's read-only pages (and their
+            images) to visitors who are not signed in. Off by default: then
+            an admin, or an account granted it (``synsetdb worker browse
+            NAME on``), may browse. Labelling and admin always need sign-in.
     """
 
     task: TaskConfig = field(default_factory=TaskConfig)
     secure_cookies: bool | None = None
     session_hours: float = 12
     quality: QualityConfig = field(default_factory=QualityConfig)
+    anonymous_browse: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.session_hours <= 24 * 366:

@@ -1,19 +1,19 @@
-"""The labelling pages: a worker's batch, its submission, and the thumbnails it shows."""
+"""The labelling pages: a worker's batch and its submission (thumbnails: ``media``)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ..errors import CatalogError, NotFoundError, VerifyError
+from ..errors import VerifyError
+from ..verify.task_reads import task_candidates
 from ..verify.tasks import next_task, submit
-from .auth import CheckedForm, VisitorDep, current_visitor, redirect
-from .lookups import is_image_id, task_candidates, thumbnail_key
+from .auth import CheckedForm, VisitorDep, redirect
 from .state import PageError, WebState, render, web_state
 
 __all__ = ["router"]
@@ -24,15 +24,23 @@ router = APIRouter()
 NOTICES = {"expired": "Your last batch expired before it was submitted; here is a new one."}
 _POSITION = re.compile(r"[0-9]{1,6}")  # fullmatch: "$" would let a trailing newline in
 _MAX_ID = 2**63 - 1  # larger ids cannot be stored, so they name no task
-_THUMB_CACHE = "private, max-age=86400, immutable"  # content-addressed: a key never changes
 
 
 @router.get("/label")
-def label_page(request: Request, visitor: VisitorDep, notice: str | None = None) -> HTMLResponse:
-    """The worker's open batch, or a new one; a friendly page when nothing is left."""
+def label_page(
+    request: Request,
+    visitor: VisitorDep,
+    notice: str | None = None,
+    synset: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    """The worker's open batch, or a new one (of ``synset`` first, if it has candidates left).
+
+    A friendly page when nothing is left.
+    """
     state = web_state(request)
+    prefer = synset if synset is not None and synset in state.catalog.synset_ids() else None
     with state.batch_locks(visitor.worker.id):  # two tabs at once: one batch, not two
-        task = next_task(state.catalog, visitor.worker.id, state.config.task)
+        task = next_task(state.catalog, visitor.worker.id, state.config.task, prefer=prefer)
     context = {"visitor": visitor, "notice": NOTICES.get(notice or "")}
     if task is None:
         return render(request, "nothing.html", context)
@@ -75,24 +83,3 @@ def _submit(state: WebState, task_id: int, worker_id: int, positions: Sequence[A
             raise VerifyError(f"the batch has no image {position}", code="E_BAD_SUBMISSION")
         chosen.add(order[int(position)])
     submit(state.catalog, task_id, worker_id, chosen, state.config.task)
-
-
-@router.get("/thumb/{image_id}")
-def thumbnail(request: Request, image_id: str) -> Response:
-    """An image's JPEG thumbnail, for signed-in visitors; 404 for an unknown id or none stored."""
-    if current_visitor(request) is None:
-        raise PageError(401, "Sign in to see images.", code="E_SIGN_IN")
-    if not is_image_id(image_id):  # before any lookup: the id reaches no query or path
-        raise PageError(404, "No such image.", code="E_NOT_FOUND")
-    state = web_state(request)
-    key = thumbnail_key(state.catalog, image_id)
-    if key is None:
-        raise PageError(404, "This image has no thumbnail.", code="E_NOT_FOUND")
-    headers = {"Cache-Control": _THUMB_CACHE, "ETag": f'"{key}"'}
-    if request.headers.get("if-none-match") == headers["ETag"]:
-        return Response(status_code=304, headers=headers)
-    try:
-        data = state.blobs.get(key)
-    except (NotFoundError, CatalogError):  # missing from the store, or a malformed key
-        raise PageError(404, "This image's thumbnail is missing.", code="E_NOT_FOUND") from None
-    return Response(data, media_type="image/jpeg", headers=headers)

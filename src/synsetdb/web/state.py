@@ -11,7 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from ..catalog import BlobStore, Catalog
+from ..catalog import BlobStore, Catalog, Project
+from ..hierarchy import Taxonomy
 from .config import WebConfig
 from .security import Signer
 
@@ -40,14 +41,25 @@ class WorkerLocks:
 
 @dataclass(frozen=True)
 class WebState:
-    """Opened once per app: the catalog and blob store serve every request."""
+    """Opened once per app: the project's catalog, blobs and taxonomy serve every request."""
 
-    catalog: Catalog
-    blobs: BlobStore
+    project: Project
     config: WebConfig
     signer: Signer
     templates: Jinja2Templates
     batch_locks: WorkerLocks = field(default_factory=WorkerLocks)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.project.catalog
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.project.blobs
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return self.project.taxonomy
 
     def secure_cookies(self, request: Request) -> bool:
         """The Secure-cookie rule for the address this request reached the server on."""
@@ -72,6 +84,13 @@ def web_state(request: Request) -> WebState:
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
-    """A page from ``templates/``; ``context`` may hold ``visitor`` for the header."""
-    templates = web_state(request).templates
-    return templates.TemplateResponse(request, template, context or {}, status_code=status)
+    """A page from ``templates/``; ``context`` may hold ``visitor`` for the header.
+
+    ``browsing`` (whether the header links the explorer) is added unless given.
+    """
+    state = web_state(request)
+    context = dict(context or {})
+    visitor = context.get("visitor")
+    may_browse = visitor is not None and visitor.worker.may_browse
+    context.setdefault("browsing", state.config.anonymous_browse or may_browse)
+    return state.templates.TemplateResponse(request, template, context, status_code=status)

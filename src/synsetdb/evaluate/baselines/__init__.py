@@ -13,7 +13,7 @@ clustering scikit-learn (imported when used). See ``docs/baselines.md``::
     result.top1_error, result.auc_by_height
 """
 
-from .cluster import Cluster, Clusters, cluster_synset, write_contact_sheets
+from .cluster import Cluster, Clusters, cluster_images, cluster_synset, write_contact_sheets
 from .data import SplitImages, load_split
 from .nbnn import NBNNOptions, class_distances, nbnn
 from .nn import nearest_neighbours, neighbour_votes, nn_voting, squared_distances
@@ -39,6 +39,7 @@ __all__ = [
     "TreeMaxOptions",
     "auc_by_height",
     "class_distances",
+    "cluster_images",
     "cluster_synset",
     "default_estimator",
     "load_split",

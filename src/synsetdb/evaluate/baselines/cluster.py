@@ -31,7 +31,7 @@ from .tree import NodeTable
 if TYPE_CHECKING:
     from ...release import Release, ReleaseItem
 
-__all__ = ["Cluster", "Clusters", "cluster_synset", "write_contact_sheets"]
+__all__ = ["Cluster", "Clusters", "cluster_images", "cluster_synset", "write_contact_sheets"]
 
 _BACKGROUND = (40, 40, 40)
 
@@ -111,16 +111,31 @@ def cluster_synset(
             ``E_MISSING_EXTRA`` without scikit-learn.
         ReleaseError: ``E_NO_SPLIT`` for a split the release lacks.
     """
-    if seed < 0:
-        raise EvaluationError(f"seed must be >= 0, got {seed}", code="E_OPTIONS")
+    _check(seed)
     items = _subtree_items(release, wnid, splits)
-    if not 1 <= k <= len(items):
-        raise EvaluationError(
-            f"k must be in 1..{len(items)} ({wnid} has {len(items)} image(s)), got {k}",
-            code="E_OPTIONS",
-        )
-    cluster = require("sklearn.cluster", "eval", "clustering")
+    _check_k(k, len(items), wnid)
     images = [read_small(release, item) for item in items]
+    return cluster_images(wnid, [item.name for item in items], images, k, embedder, seed=seed)
+
+
+def cluster_images(
+    wnid: str,
+    names: Sequence[str],
+    images: Sequence[Image.Image],
+    k: int,
+    embedder: Embedder | None = None,
+    *,
+    seed: int = 0,
+) -> Clusters:
+    """k-means of decoded images (one name each) into ``k`` modes: the core of ``cluster_synset``.
+
+    Raises:
+        EvaluationError: ``E_OPTIONS`` for ``k`` outside 1..len(images) or a
+            negative seed; ``E_MISSING_EXTRA`` without scikit-learn.
+    """
+    _check(seed)
+    _check_k(k, len(images), wnid)
+    cluster = require("sklearn.cluster", "eval", "clustering")
     features = fit_embedder(embedder or TinyImage(), images)
     rows = np.asarray(features.embed(images), np.float64)
     kmeans = cluster.KMeans(n_clusters=k, n_init=10, random_state=seed).fit(rows)
@@ -128,9 +143,22 @@ def cluster_synset(
     return Clusters(
         wnid=wnid,
         embedder=repr(features),
-        clusters=_ordered(kmeans.labels_, distances, [item.name for item in items], k),
+        clusters=_ordered(kmeans.labels_, distances, list(names), k),
         inertia=float(kmeans.inertia_),
     )
+
+
+def _check(seed: int) -> None:
+    if seed < 0:
+        raise EvaluationError(f"seed must be >= 0, got {seed}", code="E_OPTIONS")
+
+
+def _check_k(k: int, images: int, wnid: str) -> None:
+    if not 1 <= k <= images:
+        raise EvaluationError(
+            f"k must be in 1..{images} ({wnid} has {images} image(s)), got {k}",
+            code="E_OPTIONS",
+        )
 
 
 def _ordered(

@@ -99,6 +99,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_image_source_id"), "image", ["source", "id"])
     op.create_index(op.f("ix_image_licence_id"), "image", ["licence", "id"])
     op.create_index(op.f("ix_release_item_image_id"), "release_item", ["image_id"])
+    op.create_index(
+        op.f("ix_release_item_release_id_synset_id"), "release_item", ["release_id", "synset_id"]
+    )
     # A plain ADD COLUMN: batch mode would copy the table, and SQLite refuses to
     # drop the old one while tasks and votes refer to it.
     op.add_column(
@@ -111,6 +114,7 @@ def downgrade() -> None:
         op.execute("ALTER TABLE worker DROP COLUMN can_browse")
     else:
         op.drop_column("worker", "can_browse")
+    op.drop_index(op.f("ix_release_item_release_id_synset_id"), table_name="release_item")
     op.drop_index(op.f("ix_release_item_image_id"), table_name="release_item")
     op.drop_index(op.f("ix_image_licence_id"), table_name="image")
     op.drop_index(op.f("ix_image_source_id"), table_name="image")
