@@ -11,9 +11,16 @@ built (as FiftyOne's docs advise for fields one filters on; timed apart) and
 these are timed through FiftyOne's Python API, each after one untimed warm-up:
 
 - ``count_values``: ``dataset.count_values("ground_truth.label")``;
-- ``label_page``: the first page (60 samples, ids and file paths) of one label;
+- ``label_page``: the first page (60 samples, ids and file paths) of one label,
+  ``dataset.match(F("ground_truth.label") == wnid)`` (mongod uses the index);
 - ``labels_count`` and ``labels_page``: the count and the first page of the
-  samples of a list of labels (500 by default).
+  samples of a list of labels (500 by default), through
+  ``dataset.select_by("ground_truth.label", wnids)``, a plain ``$in`` that
+  uses the index;
+- ``labels_count_expr`` and ``labels_page_expr``: the same through the
+  expression ``dataset.match(F("ground_truth.label").is_in(wnids))``, which
+  FiftyOne sends as ``$expr``/``$in``, which mongod cannot answer from an
+  index: a full scan each time, so repeated only ``--aggregate-repeats`` times.
 
 The labels are drawn with ``random.Random(seed)`` from the sorted wnids of
 ``--sizes`` (loaded or not). Every answer is checked against the labels
@@ -53,6 +60,14 @@ from _measure import log, peak_rss_mb
 
 PAGE = 60  # samples on the explorer's first page
 BATCH = 10_000  # samples built and added per add_samples call
+QUERY_FORMS = {  # what each timing measures, for the reader of the result
+    "count_values": 'dataset.count_values("ground_truth.label")',
+    "label_page": 'dataset.match(F("ground_truth.label") == wnid), first page (index)',
+    "labels_count, labels_page": 'dataset.select_by("ground_truth.label", wnids) (index)',
+    "labels_count_expr, labels_page_expr": (
+        'dataset.match(F("ground_truth.label").is_in(wnids)) ($expr: a full scan)'
+    ),
+}
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,7 +75,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", type=Path, required=True, help='JSON {"wnid": count}')
     parser.add_argument("--out", type=Path, required=True, help="where the result JSON goes")
     parser.add_argument("--repeats", type=int, default=200, help="label_page and labels_*")
-    parser.add_argument("--aggregate-repeats", type=int, default=20, help="count_values")
+    parser.add_argument("--aggregate-repeats", type=int, default=20, help="full scans")
     parser.add_argument("--list-size", type=int, default=500, help="labels per labels_* query")
     parser.add_argument("--time-limit-s", type=float, default=1800.0, help="for loading")
     parser.add_argument("--seed", type=int, default=0)
@@ -166,40 +181,59 @@ def load(fo: Any, dataset: Any, labels: list[str], limit_s: float) -> tuple[int,
 
 
 def run_queries(fo: Any, dataset: Any, counts: Counter[str], args: argparse.Namespace) -> dict:
-    """The four queries, timed and checked against ``counts`` (the labels loaded)."""
+    """The queries, timed and checked against ``counts`` (the labels loaded)."""
     F = fo.ViewField
     rng = random.Random(args.seed)
     wnids = sorted(json.loads(args.sizes.read_text()))
     singles = [rng.choice(wnids) for _ in range(args.repeats)]
     lists = [rng.sample(wnids, min(args.list_size, len(wnids))) for _ in range(args.repeats)]
 
-    def one_label_page(wnid: str) -> list:
-        return dataset.match(F("ground_truth.label") == wnid).limit(PAGE).values(["id", "filepath"])
-
-    def labels_view(wnids: list[str]) -> Any:
-        return dataset.match(F("ground_truth.label").is_in(wnids))
+    def check_count(wnids: list[str], n: int) -> None:
+        expect(n == sum(counts[w] for w in wnids), "labels count")
 
     def check_page(wnids: list[str], page: list) -> None:
         ids, paths = page
         expect(len(ids) == len(paths) == min(PAGE, sum(counts[w] for w in wnids)), "page size")
         expect(all(p.split("/")[2] in wnids for p in paths), "a page sample's label")
 
-    return {
-        "count_values": timed(
+    def page(view: Any) -> list:
+        return view.limit(PAGE).values(["id", "filepath"])
+
+    def indexed(wnids: list[str]) -> Any:
+        return dataset.select_by("ground_truth.label", wnids)
+
+    def expression(wnids: list[str]) -> Any:
+        return dataset.match(F("ground_truth.label").is_in(wnids))
+
+    queries = {
+        "count_values": (
             lambda _: dataset.count_values("ground_truth.label"),
             [None] * args.aggregate_repeats,
             lambda _, answer: expect(answer == counts, "count_values"),
         ),
-        "label_page": timed(one_label_page, singles, lambda w, page: check_page([w], page)),
-        "labels_count": timed(
-            lambda ws: labels_view(ws).count(),
-            lists,
-            lambda ws, n: expect(n == sum(counts[w] for w in ws), "labels count"),
+        "label_page": (
+            lambda w: page(dataset.match(F("ground_truth.label") == w)),
+            singles,
+            lambda w, answer: check_page([w], answer),
         ),
-        "labels_page": timed(
-            lambda ws: labels_view(ws).limit(PAGE).values(["id", "filepath"]), lists, check_page
+        "labels_count": (lambda ws: indexed(ws).count(), lists, check_count),
+        "labels_page": (lambda ws: page(indexed(ws)), lists, check_page),
+        "labels_count_expr": (
+            lambda ws: expression(ws).count(),
+            lists[: args.aggregate_repeats],
+            check_count,
+        ),
+        "labels_page_expr": (
+            lambda ws: page(expression(ws)),
+            lists[: args.aggregate_repeats],
+            check_page,
         ),
     }
+    timings: dict[str, dict[str, Any]] = {}
+    for name, (run, run_args, check) in queries.items():
+        timings[name] = timed(run, run_args, check)
+        log(f"fiftyone: {name} p50 {timings[name]['p50_ms']:.1f} ms")
+    return timings
 
 
 def main() -> None:
@@ -251,6 +285,7 @@ def main() -> None:
         "load_samples_per_s": loaded / load_s if load_s else None,
         "index_s": index_s,
         "order": "samples added in a seeded random order; queries after a label index",
+        "query_forms": QUERY_FORMS,
         "page_size": PAGE,
         "list_size": args.list_size,
         "seed": args.seed,

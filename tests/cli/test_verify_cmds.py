@@ -52,12 +52,40 @@ def test_workers_are_added_with_a_hidden_password_and_listed(wordnet_project: Pa
     code, out, _ = run(wordnet_project, "worker", "list", "--json")
     assert code == 0
     assert json.loads(out) == [
-        {"id": 1, "name": "ann", "role": "admin", "is_active": True, "can_sign_in": True}
+        {
+            "id": 1,
+            "name": "ann",
+            "role": "admin",
+            "is_active": True,
+            "can_sign_in": True,
+            "can_browse": False,
+            "may_browse": True,  # an admin browses without the grant
+        }
     ]
     assert run(wordnet_project, "worker", "disable", "ann")[0] == 0
     assert json.loads(run(wordnet_project, "worker", "list", "--json")[1])[0]["is_active"] is False
     code, _, err = run(wordnet_project, "worker", "enable", "nobody")
     assert code == 1 and "E_NO_WORKER" in err
+
+
+def test_browsing_is_granted_and_taken_back(wordnet_project: Path) -> None:
+    code, out, _ = run(
+        wordnet_project, "worker", "add", "lab", "--browse", "--password-stdin", stdin="a password\n"
+    )
+    assert code == 0 and "added worker lab who may browse" in out
+    run(wordnet_project, "worker", "add", "crowd", "--password-stdin", stdin="a password\n")
+
+    def rights() -> dict[str, bool]:
+        listed = json.loads(run(wordnet_project, "worker", "list", "--json")[1])
+        return {w["name"]: w["may_browse"] for w in listed}
+
+    assert rights() == {"crowd": False, "lab": True}
+    assert run(wordnet_project, "worker", "browse", "crowd", "on")[1] == "crowd may browse\n"
+    assert run(wordnet_project, "worker", "browse", "lab", "off")[0] == 0
+    assert rights() == {"crowd": True, "lab": False}
+    code, _, err = run(wordnet_project, "worker", "browse", "nobody", "on")
+    assert code == 1 and "E_NO_WORKER" in err
+    assert run(wordnet_project, "worker", "browse", "lab", "maybe")[0] == 2
 
 
 def test_votes_in_status_and_aggregate(wordnet_project: Path, tmp_path: Path) -> None:

@@ -51,7 +51,15 @@ def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
 def test_the_demo_runs_every_stage_on_the_bundle(demo_runs: tuple[Path, list[str]]) -> None:
     root, outputs = demo_runs
     steps = _steps(outputs[0])
-    assert list(steps) == ["project", "ingest", "verify", "release", "export", "baseline+eval"]
+    assert list(steps) == [
+        "project",
+        "ingest",
+        "verify",
+        "duplicates",
+        "release",
+        "export",
+        "baseline+eval",
+    ]
     bundle = load_bundle()
     ingest = steps["ingest"]
     assert ingest["images"] == len(bundle) and ingest["rejected"] == 0
@@ -60,6 +68,7 @@ def test_the_demo_runs_every_stage_on_the_bundle(demo_runs: tuple[Path, list[str
     verify = steps["verify"]
     assert verify["votes"] > 0 and verify["candidate"] == 0  # everything was decided
     assert verify["precision"] >= 0.95 and verify["recall"] >= 0.8
+    assert steps["duplicates"]["images"] == len(bundle) and steps["duplicates"]["groups"] >= 1
     release = steps["release"]
     assert release["created"] and set(release["splits"]) == {"train", "val"}
     assert release["splits"]["val"] >= 10
@@ -135,15 +144,16 @@ def test_the_summary_says_where_everything_is(
     root = tmp_path / "demo"
     code, output = _demo(root, "--bundle", str(_small_bundle(tmp_path)))
     assert code == 0, output
-    for stage in ("ingest", "verify", "release", "export", "baseline+eval"):
+    for stage in ("ingest", "verify", "duplicates", "release", "export", "baseline+eval"):
         assert f"{stage} (" in output
     lines = output.splitlines()
     assert f"  datasheet    {root / 'releases' / 'demo' / 'datasheet.html'}" in lines
     predictions = root / "evaluation" / "nn-predictions.csv"
     assert f"  synsetdb --project {root} eval {predictions} --release demo" in lines  # unwrapped
-    assert "  pip install 'synsetdb[web]'    # for the web app" in lines
-    assert any(
-        line.endswith("verify serve    # then open http://127.0.0.1:8000/") for line in lines
+    assert "  (first: pip install 'synsetdb[web]', or pip install '.[web]' in a clone)" in lines
+    # The summary ends with the one command that opens the explorer on the demo.
+    assert lines[-1] == (
+        f"  synsetdb --project {root} serve --anonymous-browse    # then open http://127.0.0.1:8000/"
     )
 
 
@@ -179,7 +189,7 @@ def test_the_demo_needs_only_the_core_dependencies(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split("\n")[:2] == [
-        "project ingest verify release export baseline+eval",
+        "project ingest verify duplicates release export baseline+eval",
         "no pyplot",
     ]
 

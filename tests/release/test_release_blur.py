@@ -12,6 +12,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from synsetdb.catalog import Project, schema
+from synsetdb.catalog.browse import image_files
 from synsetdb.engine import LocalEngine
 from synsetdb.errors import ReleaseError
 from synsetdb.release import create_release, parse_spec, verify_release
@@ -81,6 +82,9 @@ def test_faces_are_blurred_into_new_blobs_and_cached(wordnet_project: Path, tmp_
     assert not any(it.blurred for it in cats) and all(it.blob == it.image for it in cats)
     assert {it.format for it in cats} == {"JPEG", "PNG"}
     assert verify_release(project, "v1").ok
+    # the blurred copy is a rendition of its image: the explorer shows it beside the original
+    files = image_files(project.catalog, astronaut.image)
+    assert files is not None and files.renditions == {"faces-blurred": astronaut.blob}
     report = (wordnet_project / "releases" / "v1" / "report.json").read_text()
     assert '"blurred": 1' in report and '"face_detector": "counting-lbp"' in report
     # a rebuild searches nothing again, and gives the same release

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from synsetdb.catalog import Project, schema
 from synsetdb.verify.accounts import Worker
 from synsetdb.web.auth import SESSION_COOKIE
-from synsetdb.web.lookups import is_image_id
+from synsetdb.web.media import is_image_id
 from tests.web._pages import Batch, batch_of, candidate_ids, votes
 from tests.web.conftest import CANDIDATES, TASK, add_image
 

@@ -91,7 +91,7 @@ def worker_list(app: AppContext, /, as_json: bool) -> None:
 
     workers = list_workers(app.project.catalog)
     if as_json:
-        emit_json([asdict(w) for w in workers])
+        emit_json([asdict(w) | {"may_browse": w.may_browse} for w in workers])
         return
     table = Table("id", "name", "role", "active", "can sign in", "may browse")
     for w in workers:

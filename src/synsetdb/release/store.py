@@ -36,7 +36,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..catalog import Project, aggregates, schema
-from ..catalog._bulk import bulk_insert
+from ..catalog._bulk import bulk_insert, insert_ignoring_conflicts
 from ..errors import ReleaseError
 from ._reads import synset_ids_of
 from .builder import build_manifest
@@ -62,6 +62,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
+BLURRED_RENDITION = "faces-blurred"  # the rendition kind of a face-blurred copy
 REPORT_FILE = "report.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -257,6 +258,21 @@ def _insert_rows(conn: Connection, release: Release, spec: ReleaseSpec, parent: 
         ((release_id, image, synset_id, split) for (image, synset_id), split in rows.items()),
     )
     aggregates.store_release_counts(conn, release_id)
+    _record_blurred(conn, release.manifest)
+
+
+def _record_blurred(conn: Connection, manifest: Manifest) -> None:
+    """Face-blurred copies become renditions of their images (the explorer shows them).
+
+    An image blurred by an earlier release keeps that rendition: one per image.
+    """
+    rows = {
+        it.image: {"image_id": it.image, "kind": BLURRED_RENDITION, "blob_key": it.blob}
+        for it in manifest.items
+        if it.blurred
+    }
+    if rows:
+        conn.execute(insert_ignoring_conflicts(conn, schema.rendition), list(rows.values()))
 
 
 def _fsync_dir(path: Path) -> None:

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from ..catalog.browse import MAX_PAGE, FacetPage, facet_page
 from ..catalog.duplicates import stored_groups_info
 from ..catalog.image_info import ImageInfo, image_info
+from ..release.store import BLURRED_RENDITION
 from ..verify.report import candidate_confidences
 from .access import BrowserDep
 from .media import is_image_id
@@ -26,7 +27,6 @@ api = APIRouter(tags=["images"])
 
 # Formats a browser draws; others are shown by their thumbnail only.
 SHOWN_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP"})
-BLURRED = "faces-blurred"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ def image_page(
         "confidence": found.confidence,
         "names": names,
         "shown": info.format in SHOWN_FORMATS,
-        "blurred": BLURRED in info.renditions,
+        "blurred": BLURRED_RENDITION in info.renditions,
         "groups": groups,
         "release": release,
         "safe_link": safe_link,
