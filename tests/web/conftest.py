@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import colorsys
+import dataclasses
 import io
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from synsetdb.verify.accounts import Worker, add_worker
 from synsetdb.verify.tasks import TaskConfig
 from synsetdb.web import WebConfig, create_app
 from tests.web._pages import sign_in
+from tests.web.explorer_data import PASSWORDS as EXPLORER_PASSWORDS
+from tests.web.explorer_data import Built, build
 
 BIRD, MAMMAL = "n01503061", "n01861778"  # siblings under vertebrate
 CANDIDATES = 20
@@ -106,3 +110,39 @@ def signed_in(app: FastAPI) -> Callable[[str], TestClient]:
         return client
 
     return sign_in_as
+
+
+# ----------------------------------------------------------------------------- the explorer
+
+
+@pytest.fixture(scope="session")
+def explorer_template(
+    wordnet_project_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Built:
+    """The explorer's project (tests/web/explorer_data.py), built once per session."""
+    work = tmp_path_factory.mktemp("explorer")
+    root = work / "project"
+    shutil.copytree(wordnet_project_template, root)
+    return build(root, work)
+
+
+@pytest.fixture
+def explorer(explorer_template: Built, tmp_path: Path) -> Iterator[tuple[Project, Built]]:
+    """A private copy of the explorer's project, opened."""
+    root = tmp_path / "explorer"
+    shutil.copytree(explorer_template.root, root)
+    project = Project.open(root)
+    yield project, dataclasses.replace(explorer_template, root=root)
+    project.close()
+
+
+def explorer_client(
+    project: Project, *, anonymous: bool = False, who: str | None = None
+) -> TestClient:
+    """A client of the explorer app; ``who`` signs in one of explorer_data's accounts."""
+    app = create_app(project, WebConfig(secure_cookies=False, anonymous_browse=anonymous))
+    client = TestClient(app)
+    if who is not None:
+        response = sign_in(client, who, EXPLORER_PASSWORDS[who])
+        assert response.status_code == 303, response.text
+    return client

@@ -62,8 +62,8 @@ def tallies(catalog: Catalog, *, release: str | None = None) -> Tallies:
                 .join_from(schema.release_count, schema.synset, s.id == rc.synset_id)
                 .where(rc.release_id == release_id(conn, release), rc.own > 0)
             ).all()
-            classes = _release_classes(rows)
-            return Tallies(classes, {}, {}, _sum_keys(rows))
+            labels = {k: n for k, n in _sum_keys(rows).items() if k != ALL_SPLITS}
+            return Tallies(_release_classes(rows), {}, {}, labels)
         sc, s = schema.synset_count.c, schema.synset.c
         rows = conn.execute(
             select(s.wnid, sc.status, sc.own)
