@@ -36,7 +36,7 @@ from .display import FILTERS
 from .security import Signer, load_secret
 from .state import HERE, PageError, WebState, render
 
-__all__ = ["create_app"]
+__all__ = ["EXPLORER", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ Send = Callable[[Message], Awaitable[None]]
 # app's forms (sign-in, a batch of 48 answers, admin actions) are a few kB, and
 # form parsing holds a whole urlencoded body in memory.
 MAX_BODY_BYTES = 64 * 1024
+# The explorer's modules: each has ``pages`` and ``api`` (served under /api/) routers.
+EXPLORER = (tree, synsets, images, stats, duplicates, clusters, releases)
 # Library errors that mean "no such thing" (a 404), whatever their class.
 NOT_FOUND_CODES = frozenset({"E_UNKNOWN_SYNSET", "E_NO_RELEASE", "E_NOT_FOUND"})
 
@@ -104,7 +106,7 @@ def create_app(project: Project, config: WebConfig | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (auth, label, admin, media, apidocs):
         app.include_router(module.router, include_in_schema=False)
-    for module in (tree, synsets, images, stats, duplicates, clusters, releases):
+    for module in EXPLORER:
         app.include_router(module.pages, include_in_schema=False)
         app.include_router(module.api, prefix="/api")
     _add_error_pages(app)
