@@ -1,11 +1,10 @@
-"""The maintained counts: right after every kind of write, rebuilt by recount, drift found by check."""
+"""The maintained counts: right after every write, rebuilt by recount, drift found by check."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime
 
-import pytest
 from sqlalchemy import select, text, update
 
 from synsetdb.catalog import Catalog, IngestEntry, make_engine, migrate, schema
@@ -79,8 +78,9 @@ def test_decisions_move_counts_and_are_dated(catalog: Catalog) -> None:
     c = schema.candidate.c
     with catalog.engine.begin() as conn:
         a_dog, d_bird = (
-            conn.execute(select(c.id).where(c.image_id == images[name], c.status == "candidate"))
-            .scalar_one()
+            conn.execute(
+                select(c.id).where(c.image_id == images[name], c.status == "candidate")
+            ).scalar_one()
             for name in "ad"
         )
         changed = apply_decisions(conn, {a_dog: "accept", d_bird: "reject"})
@@ -90,11 +90,9 @@ def test_decisions_move_counts_and_are_dated(catalog: Catalog) -> None:
     assert counts[ANIMAL].images == 2  # d is now rejected for both its synsets
     assert counts[ANIMAL].subtree["rejected"] == 2
     with catalog.engine.connect() as conn:
-        days = dict(
-            ((row.day, row.kind), row.n) for row in conn.execute(select(schema.activity))
-        )
+        days = {(row.day, row.kind): row.n for row in conn.execute(select(schema.activity))}
     today = datetime.now(UTC).date()
-    # b was stored accepted, c and d's dog stored rejected: decisions too, on the day they were made.
+    # b was stored accepted, c and d's dog rejected: decisions too, on the day they were made
     assert days[(today, "accepted")] == 3 and days[(today, "rejected")] == 3
     assert days[(today, "images")] == 4
     assert _drift(catalog) == []
@@ -117,7 +115,9 @@ def test_an_ingest_batch_counts_its_images_and_labels(catalog: Catalog) -> None:
         )
         for i in range(1, 5)
     ]
-    entries = [IngestEntry("src", f"k{i}", image=r, synset_id=dog_id) for i, r in enumerate(records)]
+    entries = [
+        IngestEntry("src", f"k{i}", image=r, synset_id=dog_id) for i, r in enumerate(records)
+    ]
     entries.append(IngestEntry("src", "bad", code="E_DECODE"))
     entries.append(IngestEntry("src", "again", image=records[0], synset_id=catalog.synset_id(CAT)))
     catalog.record_ingest(entries)

@@ -70,7 +70,13 @@ def test_workers_are_added_with_a_hidden_password_and_listed(wordnet_project: Pa
 
 def test_browsing_is_granted_and_taken_back(wordnet_project: Path) -> None:
     code, out, _ = run(
-        wordnet_project, "worker", "add", "lab", "--browse", "--password-stdin", stdin="a password\n"
+        wordnet_project,
+        "worker",
+        "add",
+        "lab",
+        "--browse",
+        "--password-stdin",
+        stdin="a password\n",
     )
     assert code == 0 and "added worker lab who may browse" in out
     run(wordnet_project, "worker", "add", "crowd", "--password-stdin", stdin="a password\n")

@@ -6,10 +6,16 @@ import colorsys
 import dataclasses
 import io
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -19,10 +25,12 @@ from synsetdb.verify import ConsensusConfig
 from synsetdb.verify.accounts import Worker, add_worker
 from synsetdb.verify.tasks import TaskConfig
 from synsetdb.web import WebConfig, create_app
+from tests.fixtures.postgres import service_unavailable
 from tests.web._pages import sign_in
 from tests.web.explorer_data import PASSWORDS as EXPLORER_PASSWORDS
 from tests.web.explorer_data import Built, build
 
+CHROMIUM = Path("/usr/bin/chromium")
 BIRD, MAMMAL = "n01503061", "n01861778"  # siblings under vertebrate
 CANDIDATES = 20
 TASK = TaskConfig(
@@ -146,3 +154,47 @@ def explorer_client(
         response = sign_in(client, who, EXPLORER_PASSWORDS[who])
         assert response.status_code == 303, response.text
     return client
+
+
+# ----------------------------------------------------------------------------- browsers
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium; skips (or fails under SYNSETDB_TEST_REQUIRE_SERVICES) when missing."""
+    if not CHROMIUM.exists():
+        service_unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium (tools/test.sh)")
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        service_unavailable("playwright is not installed: pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+            )
+        except Error as exc:
+            service_unavailable(f"Chromium could not start: {exc}")
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """The app under uvicorn on 127.0.0.1 and a free port, in a thread; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()

@@ -6,66 +6,25 @@ default cookie rule (loopback: cookies without Secure, so plain HTTP works).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from synsetdb.catalog import Project
 from synsetdb.verify.accounts import Worker
 from synsetdb.web import WebConfig, create_app
-from tests.fixtures.postgres import service_unavailable
 from tests.web._pages import candidate_ids, votes
-from tests.web.conftest import BIRD, PASSWORDS, TASK
+from tests.web.conftest import BIRD, PASSWORDS, TASK, running
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium; skips (or fails under SYNSETDB_TEST_REQUIRE_SERVICES) when missing."""
-    if not CHROMIUM.exists():
-        service_unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium (tools/test.sh)")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        service_unavailable("playwright is not installed: pip install -e '.[dev]'")
-    with sync_playwright() as playwright:
-        try:
-            chromium = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-            )
-        except Error as exc:
-            service_unavailable(f"Chromium could not start: {exc}")
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def server(project: Project, workers: dict[str, Worker]) -> Iterator[str]:
     """The app under uvicorn on 127.0.0.1 and a free port; yields its base URL."""
-    app = create_app(project, WebConfig(task=TASK))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=20)
-    sock.close()
+    with running(create_app(project, WebConfig(task=TASK))) as url:
+        yield url
 
 
 @pytest.fixture

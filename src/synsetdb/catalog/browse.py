@@ -158,7 +158,8 @@ class GridQuery:
             for a release, whose items are shown whatever their status.
         split: the source's official split, or with ``release`` the release's split.
         source: the candidate's source (``folder:…``, a search provider).
-        licence: the image's licence ('' for images without one).
+        licence: the image's licence. For the three filters, None is no
+            filter and '' selects the images without a value.
         release: only the images of this release's class.
         sort: one of :data:`GRID_SORTS`.
         offset, limit: the page (a synset holds a few thousand images at most,
@@ -257,12 +258,13 @@ def _grid_select(conn: Connection, synset_id: int, query: GridQuery) -> tuple[Se
     else:
         selection = selection.where(c.status.in_(query.statuses))
         split = c.split
-    if query.split is not None:
-        selection = selection.where(split == query.split)
-    if query.source is not None:
-        selection = selection.where(c.source == query.source)
-    if query.licence is not None:
-        selection = selection.where(func.coalesce(i.licence, "") == query.licence)
+    for column, value in (
+        (split, query.split),
+        (c.source, query.source),
+        (i.licence, query.licence),
+    ):
+        if value is not None:  # "" stands for "not known"
+            selection = selection.where(func.coalesce(column, "") == value)
     return selection, split.label("grid_split")
 
 

@@ -36,6 +36,7 @@ api = APIRouter(tags=["synsets"])
 PAGE = 60
 CHILDREN_SHOWN = 200
 ALL_STATUSES = "all"
+NONE = "(none)"  # in a split, source or licence filter: images without one
 Filter = Annotated[str | None, Query(max_length=512)]
 
 
@@ -78,7 +79,15 @@ def grid_query(
         statuses = schema.CANDIDATE_STATUSES
     else:
         statuses = (status,)  # an unknown one is refused by GridQuery (E_QUERY)
-    return GridQuery(statuses, split or None, source, licence, release, sort, offset, limit)
+    facets = (_facet(split), _facet(source), _facet(licence))
+    return GridQuery(statuses, *facets, release, sort, offset, limit)
+
+
+def _facet(value: str | None) -> str | None:
+    """A facet filter from the query string: empty is no filter, ``(none)`` the unknown value."""
+    if not value:
+        return None
+    return "" if value == NONE else value
 
 
 GridParams = Annotated[GridQuery, Depends(grid_query)]
@@ -157,13 +166,17 @@ def _filters(query: GridQuery) -> dict[str, str]:
     """The query's filters as query-string values (what links keep when they change one)."""
     values: dict[str, Any] = {
         "status": _status_value(query.statuses),
-        "split": query.split,
-        "source": query.source,
-        "licence": query.licence,
+        "split": _shown(query.split),
+        "source": _shown(query.source),
+        "licence": _shown(query.licence),
         "release": query.release,
         "sort": None if query.sort == "id" else query.sort,
     }
     return {k: str(v) for k, v in values.items() if v is not None}
+
+
+def _shown(value: str | None) -> str | None:
+    return NONE if value == "" else value
 
 
 def _status_value(statuses: tuple[str, ...]) -> str | None:
