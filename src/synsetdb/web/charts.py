@@ -100,10 +100,8 @@ def nice_ticks(top: float, *, count: int = 5, whole: bool = True) -> list[float]
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
     if whole:
         step = max(1.0, round(step))
-    ticks = [0.0]
-    while ticks[-1] < top:
-        ticks.append(ticks[-1] + step)
-    return ticks
+    steps = math.ceil(top / step - 1e-9)
+    return [round(i * step, 12) for i in range(steps + 1)]
 
 
 def _label(value: float) -> str:
