@@ -348,3 +348,17 @@ def test_the_api_is_described_by_openapi_and_a_local_page(client: TestClient) ->
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "GET /api/synsets/{wnid}/images" in docs.text
     assert "cdn" not in docs.text.lower()
+
+
+def test_statistics_are_kept_until_the_counts_change(
+    client: TestClient, explorer: tuple[Project, Built]
+) -> None:
+    project, _ = explorer
+    before = _get(client, "/api/stats")
+    assert _get(client, "/api/stats") == before  # kept: the counts did not change
+    from tests.fixtures.catalog_images import add_image_row
+
+    project.catalog.add_candidate(add_image_row(project.catalog, "one more"), TIGER_CAT)
+    after = _get(client, "/api/stats")
+    assert after["images"] == before["images"] + 1
+    assert after["labels"]["candidate"] == before["labels"].get("candidate", 0) + 1

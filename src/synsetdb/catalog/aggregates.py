@@ -32,18 +32,31 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Table,
+    Text,
+    cast,
+    delete,
+    func,
+    select,
+    tuple_,
+    update,
+)
 
 from . import schema
-from ._bulk import bulk_insert
+from ._bulk import bulk_insert, insert_ignoring_conflicts
 
 __all__ = [
     "ALL_SPLITS",
     "LIVE",
+    "bump_generation",
     "count_images",
     "count_votes",
     "counting",
     "counting_candidates",
+    "counts_generation",
     "keys_of",
     "store_release_counts",
     "subtree_totals",
@@ -53,6 +66,9 @@ log = logging.getLogger(__name__)
 
 LIVE = "live"
 ALL_SPLITS = "all"
+# project_meta: a number that grows with every change of the counts, so that a
+# reader (the statistics page) may keep what it computed from them until it does.
+GENERATION_KEY = "counts_generation"
 _CHUNK = 500  # ids per IN (...) list
 DECIDED = ("accepted", "rejected", "undecided")
 
@@ -197,6 +213,7 @@ def _apply(conn: Connection, before: _Labelled, after: _Labelled) -> None:
                 subtree[(a, key)] += sign
     _add_counts(conn, schema.synset_count, {}, own, subtree)
     _add_activity(conn, _decisions(before, after))
+    bump_generation(conn)
 
 
 def _decisions(before: _Labelled, after: _Labelled) -> Counter[tuple[date, str]]:
@@ -227,11 +244,34 @@ def count_images(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
         days[(day_of(row.get("created_at")), "images")] += 1
     _add_tally(conn, tally)
     _add_activity(conn, days)
+    if tally:
+        bump_generation(conn)
 
 
 def count_votes(conn: Connection, times: Iterable[datetime]) -> None:
     """Count votes just inserted, by the day of their ``created_at``."""
-    _add_activity(conn, Counter((day_of(t), "votes") for t in times))
+    days = Counter((day_of(t), "votes") for t in times)
+    _add_activity(conn, days)
+    if days:
+        bump_generation(conn)
+
+
+def bump_generation(conn: Connection) -> None:
+    """Note one more change of the counts (in the caller's transaction)."""
+    meta = schema.project_meta
+    grown = cast(cast(meta.c.value, BigInteger) + 1, Text)
+    changed = conn.execute(
+        update(meta).where(meta.c.key == GENERATION_KEY).values(value=grown)
+    ).rowcount
+    if not changed:
+        conn.execute(insert_ignoring_conflicts(conn, meta).values(key=GENERATION_KEY, value="1"))
+
+
+def counts_generation(conn: Connection) -> int:
+    """How many changes the counts have seen (0 before any): equal numbers, equal counts."""
+    meta = schema.project_meta.c
+    value = conn.execute(select(meta.value).where(meta.key == GENERATION_KEY)).scalar()
+    return int(value or 0)
 
 
 # ----------------------------------------------------------------------------- upserts
@@ -308,6 +348,7 @@ def store_release_counts(conn: Connection, release_id: int) -> int:
     ]
     rc = schema.release_count
     conn.execute(delete(rc).where(rc.c.release_id == release_id))
+    bump_generation(conn)
     return bulk_insert(
         conn, schema.release_count, ("release_id", "synset_id", "split", "own", "subtree"), rows
     )

@@ -22,6 +22,7 @@ from .aggregates import (
     DECIDED,
     Key,
     ancestors_of,
+    bump_generation,
     day_of,
     keys_of,
     read_labels,
@@ -99,6 +100,7 @@ def recount(conn: Connection) -> RecountReport:
         [(d, k, n) for (d, k), n in sorted(fresh.activity.items())],
     )
     _set_version(conn)
+    bump_generation(conn)
     return RecountReport(
         len(fresh.synsets),
         len(fresh.releases),

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from ..catalog import BlobStore, Catalog, Project
+from ..catalog.aggregates import counts_generation
 from ..hierarchy import Taxonomy
 from .config import WebConfig
 from .security import Signer
 
-__all__ = ["HERE", "PageError", "WebState", "WorkerLocks", "render", "web_state"]
+__all__ = ["HERE", "Memo", "PageError", "WebState", "WorkerLocks", "render", "web_state"]
 
 HERE = Path(__file__).resolve().parent
+T = TypeVar("T")
 
 
 class WorkerLocks:
@@ -39,6 +43,34 @@ class WorkerLocks:
             return self._locks.setdefault(worker_id, threading.Lock())
 
 
+class Memo:
+    """Results computed from the maintained counts, kept while the counts stay the same.
+
+    Each result is stored under its key with the counts' generation it was
+    computed at (``catalog.aggregates.counts_generation``); a later
+    generation computes it again. At most ``size`` keys are kept.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._kept: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self._guard = threading.Lock()
+
+    def get(self, key: Hashable, generation: int, compute: Callable[[], T]) -> T:
+        with self._guard:
+            found = self._kept.get(key)
+            if found is not None and found[0] == generation:
+                self._kept.move_to_end(key)
+                return cast(T, found[1])
+        value = compute()  # outside the lock: two requests may both compute, never block
+        with self._guard:
+            self._kept[key] = (generation, value)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        return value
+
+
 @dataclass(frozen=True)
 class WebState:
     """Opened once per app: the project's catalog, blobs and taxonomy serve every request."""
@@ -48,6 +80,7 @@ class WebState:
     signer: Signer
     templates: Jinja2Templates
     batch_locks: WorkerLocks = field(default_factory=WorkerLocks)
+    memo: Memo = field(default_factory=Memo)
 
     @property
     def catalog(self) -> Catalog:
@@ -60,6 +93,12 @@ class WebState:
     @property
     def taxonomy(self) -> Taxonomy:
         return self.project.taxonomy
+
+    def kept(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept until the catalog's counts change (one query to know that)."""
+        with self.catalog.engine.connect() as conn:
+            generation = counts_generation(conn)
+        return self.memo.get(key, generation, compute)
 
     def secure_cookies(self, request: Request) -> bool:
         """The Secure-cookie rule for the address this request reached the server on."""

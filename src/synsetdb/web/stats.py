@@ -21,7 +21,7 @@ from ..catalog.tallies import ClassCount, Tallies, tallies
 from .access import BrowserDep
 from .charts import bar_chart, hbar_chart, line_chart
 from .releases_common import ReleaseParam, release_names
-from .state import render, web_state
+from .state import WebState, render, web_state
 
 __all__ = ["Bin", "Stats", "api", "pages"]
 
@@ -67,11 +67,22 @@ class Stats:
 
 
 def compute(request: Request, release: str | None, wnid: str | None) -> Stats:
+    """The page's numbers: computed once per change of the catalog's counts, then kept."""
     state = web_state(request)
-    data = tallies(state.catalog, release=release)
+    if wnid is not None:
+        state.taxonomy.get(wnid)  # an unknown id: E_UNKNOWN_SYNSET, before anything is kept
+    return state.kept(("stats", release, wnid), lambda: _compute(state, release, wnid))
+
+
+def kept_tallies(state: WebState, release: str | None) -> Tallies:
+    """The catalog's (or a release's) tallies, read once per change of the counts."""
+    return state.kept(("tallies", release), lambda: tallies(state.catalog, release=release))
+
+
+def _compute(state: WebState, release: str | None, wnid: str | None) -> Stats:
+    data = kept_tallies(state, release)
     classes = list(data.classes)
     if wnid is not None:
-        state.taxonomy.get(wnid)
         under = set(state.taxonomy.descendants(wnid, include_self=True))
         classes = [c for c in classes if c.wnid in under]
     depth = {

@@ -21,12 +21,13 @@ from ..catalog.browse import (
     synset_counts,
     synset_facets,
 )
-from ..catalog.tallies import ClassCount, tallies
+from ..catalog.tallies import ClassCount
 from .access import BrowserDep
 from .display import lemma
 from .nodes import SynsetRef, TreeNode, children_of, refs
 from .releases_common import ReleaseParam, release_names
 from .state import render, web_state
+from .stats import kept_tallies
 
 __all__ = ["SynsetDetail", "SynsetList", "SynsetListItem", "api", "grid_query", "pages"]
 
@@ -250,7 +251,7 @@ def synset_list(request: Request, kept: ListFilter, offset: int, limit: int) -> 
     taxonomy = state.taxonomy
     depth = {}
     found = []
-    for c in tallies(state.catalog, release=kept.release).classes:
+    for c in kept_tallies(state, kept.release).classes:
         depth[c.wnid] = taxonomy.depth(c.wnid).shortest
         if kept.keeps(c, depth[c.wnid]):
             found.append(c)
