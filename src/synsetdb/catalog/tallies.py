@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from . import schema
 from .aggregates import ALL_SPLITS, LIVE
@@ -64,12 +64,24 @@ def tallies(catalog: Catalog, *, release: str | None = None) -> Tallies:
             ).all()
             labels = {k: n for k, n in _sum_keys(rows).items() if k != ALL_SPLITS}
             return Tallies(_release_classes(rows), {}, {}, labels)
-        sc, s = schema.synset_count.c, schema.synset.c
-        rows = conn.execute(
-            select(s.wnid, sc.status, sc.own)
-            .join_from(schema.synset_count, schema.synset, s.id == sc.synset_id)
+        sc = schema.synset_count.c
+
+        def own(status: str) -> Any:
+            return func.sum(case((sc.status == status, sc.own), else_=0))
+
+        # one row per synset with images: the pivot is done by the database
+        pivot = conn.execute(
+            select(sc.synset_id, own(LIVE), own("accepted"), own("rejected"))
             .where(sc.own > 0)
+            .group_by(sc.synset_id)
         ).all()
+        totals = dict(
+            conn.execute(
+                select(sc.status, func.sum(sc.own))
+                .where(sc.status != LIVE, sc.own > 0)
+                .group_by(sc.status)
+            ).all()
+        )
         it, ac = schema.image_tally.c, schema.activity.c
         facets: dict[str, dict[str, int]] = {f: {} for f in schema.IMAGE_FACETS}
         for facet, value, n in conn.execute(select(it.facet, it.value, it.images)):
@@ -78,8 +90,10 @@ def tallies(catalog: Catalog, *, release: str | None = None) -> Tallies:
         days: dict[date, dict[str, int]] = {}
         for day, kind, n in conn.execute(select(ac.day, ac.kind, ac.n).order_by(ac.day)):
             days.setdefault(day, {})[kind] = int(n)
-    labels = {k: n for k, n in _sum_keys(rows).items() if k != LIVE}
-    return Tallies(_catalog_classes(rows), _by_size(facets), days, labels)
+    wnid_of = {i: w for w, i in catalog.synset_ids().items()}
+    classes = [ClassCount(wnid_of[i], int(n), int(a), int(r)) for i, n, a, r in pivot]
+    labels = {str(k): int(n) for k, n in totals.items()}
+    return Tallies(tuple(sorted(classes, key=_size)), _by_size(facets), days, labels)
 
 
 def _sum_keys(rows: Sequence[Any]) -> dict[str, int]:
@@ -87,17 +101,6 @@ def _sum_keys(rows: Sequence[Any]) -> dict[str, int]:
     for _, key, n in rows:
         totals[key] = totals.get(key, 0) + int(n)
     return totals
-
-
-def _catalog_classes(rows: Sequence[Any]) -> tuple[ClassCount, ...]:
-    counts: dict[str, dict[str, int]] = {}
-    for wnid, status, n in rows:
-        counts.setdefault(wnid, {})[status] = int(n)
-    classes = (
-        ClassCount(w, c.get(LIVE, 0), c.get("accepted", 0), c.get("rejected", 0))
-        for w, c in counts.items()
-    )
-    return tuple(sorted((c for c in classes if c.images or c.accepted or c.rejected), key=_size))
 
 
 def _release_classes(rows: Sequence[Any]) -> tuple[ClassCount, ...]:

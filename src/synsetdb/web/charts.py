@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "Axes",
     "Bar",
     "BarChart",
     "HBarChart",
@@ -46,19 +47,32 @@ class Bar:
 
 
 @dataclass(frozen=True, slots=True)
-class BarChart:
+class Axes:
+    """A chart's frame: its title, its value axis and its ticks, its size in pixels."""
+
     title: str
     y_label: str
-    bars: tuple[Bar, ...]
     y_ticks: tuple[Tick, ...]
     width: int = WIDTH
     height: int = HEIGHT
-    baseline: float = HEIGHT - BOTTOM
-    left: float = LEFT
+
+    @property
+    def baseline(self) -> float:
+        return self.height - BOTTOM
+
+    @property
+    def left(self) -> float:
+        return LEFT
 
     @property
     def right(self) -> float:
         return self.width - RIGHT
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    axes: Axes
+    bars: tuple[Bar, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +89,10 @@ class HBarChart:
 
 @dataclass(frozen=True, slots=True)
 class LineChart:
-    title: str
-    y_label: str
+    axes: Axes
     series: tuple[tuple[str, str], ...]  # (name, SVG points "x,y x,y …")
     markers: tuple[tuple[tuple[float, float], ...], ...]  # each series' points, when few
     x_ticks: tuple[Tick, ...]
-    y_ticks: tuple[Tick, ...]
-    width: int = WIDTH
-    height: int = HEIGHT
-    baseline: float = HEIGHT - BOTTOM
-    left: float = LEFT
-
-    @property
-    def right(self) -> float:
-        return self.width - RIGHT
 
 
 def nice_ticks(top: float, *, count: int = 5, whole: bool = True) -> list[float]:
@@ -145,7 +149,7 @@ def bar_chart(
         )
         for i, (label, value, href) in enumerate(items)
     )
-    return BarChart(title, y_label, bars, y_ticks, width, height, height - BOTTOM)
+    return BarChart(Axes(title, y_label, y_ticks, width, height), bars)
 
 
 def line_chart(
@@ -181,9 +185,7 @@ def line_chart(
         for (name, _), p in zip(series, points, strict=True)
     )
     markers = tuple(p if len(p) <= MARKED else () for p in points)
-    return LineChart(
-        title, y_label, drawn, markers, placed, y_ticks, width, height, height - BOTTOM
-    )
+    return LineChart(Axes(title, y_label, y_ticks, width, height), drawn, markers, placed)
 
 
 ROW, LABELS = 24, 200

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -47,6 +47,22 @@ EmbedderName = Annotated[str, Query(pattern="^(tiny|hist|hog)$")]
 
 
 @dataclass(frozen=True, slots=True)
+class Settings:
+    """What to cluster and how: the number of clusters, the embedder, a release's items or not."""
+
+    k: int = 4
+    embedder: str = "tiny"
+    release: str | None = None
+
+
+def settings(k: K = 4, embedder: EmbedderName = "tiny", release: ReleaseParam = None) -> Settings:
+    return Settings(k, embedder, release)
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterMembers:
     index: int
     size: int
@@ -68,11 +84,9 @@ class ClusterView:
     clusters: list[ClusterMembers]
 
 
-def _cache_path(
-    state: WebState, wnid: str, release: str | None, embedder: str, k: int, ids: list[str]
-) -> Path:
+def _cache_path(state: WebState, wnid: str, chosen: Settings, ids: list[str]) -> Path:
     digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:20]
-    name = f"{wnid}-{release or 'catalog'}-{embedder}-k{k}-{digest}.json"
+    name = f"{wnid}-{chosen.release or 'catalog'}-{chosen.embedder}-k{chosen.k}-{digest}.json"
     return state.project.root / ".cache" / "clusters" / name
 
 
@@ -81,11 +95,9 @@ def _keys(state: WebState, wnid: str, release: str | None) -> list[tuple[str, st
     return image_keys(state.catalog, wnid, release=release, limit=MAX_IMAGES + 1)
 
 
-def cached(
-    state: WebState, wnid: str, release: str | None, embedder: str, k: int
-) -> ClusterView | None:
-    keys = _keys(state, wnid, release)[:MAX_IMAGES]
-    path = _cache_path(state, wnid, release, embedder, k, [i for i, _ in keys])
+def cached(state: WebState, wnid: str, chosen: Settings) -> ClusterView | None:
+    keys = _keys(state, wnid, chosen.release)[:MAX_IMAGES]
+    path = _cache_path(state, wnid, chosen, [i for i, _ in keys])
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         data["clusters"] = [ClusterMembers(**c) for c in data["clusters"]]
@@ -97,9 +109,9 @@ def cached(
         return None
 
 
-def compute(state: WebState, wnid: str, release: str | None, embedder: str, k: int) -> ClusterView:
+def compute(state: WebState, wnid: str, chosen: Settings) -> ClusterView:
     """Cluster the synset's images (read verified, decoded small) and keep the result."""
-    keys = _keys(state, wnid, release)
+    keys = _keys(state, wnid, chosen.release)
     sampled = len(keys) > MAX_IMAGES
     keys = keys[:MAX_IMAGES]
     names, images = [], []
@@ -109,12 +121,12 @@ def compute(state: WebState, wnid: str, release: str | None, embedder: str, k: i
             names.append(image_id)
         except SynsetdbError as exc:  # a missing or damaged file: leave it out, say how many
             log.warning("clusters of %s: image %s left out: %s", wnid, image_id, exc)
-    found = cluster_images(wnid, names, images, k, embedder_named(embedder))
+    found = cluster_images(wnid, names, images, chosen.k, embedder_named(chosen.embedder))
     view = ClusterView(
         wnid=wnid,
-        release=release,
-        embedder=embedder,
-        k=k,
+        release=chosen.release,
+        embedder=chosen.embedder,
+        k=chosen.k,
         images=len(images),
         sampled=sampled,
         skipped=len(keys) - len(images),
@@ -125,7 +137,7 @@ def compute(state: WebState, wnid: str, release: str | None, embedder: str, k: i
             for c in found.clusters
         ],
     )
-    _keep(_cache_path(state, wnid, release, embedder, k, [i for i, _ in keys]), asdict(view))
+    _keep(_cache_path(state, wnid, chosen, [i for i, _ in keys]), asdict(view))
     return view
 
 
@@ -142,14 +154,9 @@ def _keep(path: Path, data: dict[str, Any]) -> None:
 
 @api.get("/synsets/{wnid}/clusters", summary="A synset's k-means clusters, if computed")
 def clusters_api(
-    request: Request,
-    wnid: str,
-    _visitor: BrowserDep,
-    k: K = 4,
-    embedder: EmbedderName = "tiny",
-    release: ReleaseParam = None,
+    request: Request, wnid: str, _visitor: BrowserDep, chosen: SettingsDep
 ) -> ClusterView:
-    found = cached(web_state(request), wnid, release, embedder, k)
+    found = cached(web_state(request), wnid, chosen)
     if found is None:
         raise PageError(
             404,
@@ -161,23 +168,18 @@ def clusters_api(
 
 @pages.get("/synset/{wnid}/clusters")
 def clusters_page(
-    request: Request,
-    wnid: str,
-    visitor: BrowserDep,
-    k: K = 4,
-    embedder: EmbedderName = "tiny",
-    release: ReleaseParam = None,
+    request: Request, wnid: str, visitor: BrowserDep, chosen: SettingsDep
 ) -> HTMLResponse:
     state = web_state(request)
     context = {
         "visitor": visitor,
         "name": state.taxonomy.get(wnid).name,
         "wnid": wnid,
-        "k": k,
-        "embedder": embedder,
+        "k": chosen.k,
+        "embedder": chosen.embedder,
         "embedders": EMBEDDERS,
-        "release": release,
-        "view": cached(state, wnid, release, embedder, k),
+        "release": chosen.release,
+        "view": cached(state, wnid, chosen),
         "max_images": MAX_IMAGES,
     }
     return render(request, "clusters.html", context)
@@ -187,14 +189,14 @@ def clusters_page(
 async def compute_clusters(request: Request, wnid: str, form: CheckedForm) -> RedirectResponse:
     """Compute (a signed-in visitor who may browse; the form's CSRF token checked)."""
     browser(request)
-    k, embedder, release = _form_values(form)
-    state = web_state(request)
-    await run_in_threadpool(compute, state, wnid, release, embedder, k)
-    query = f"?k={k}&embedder={embedder}" + (f"&release={release}" if release else "")
+    chosen = _form_values(form)
+    await run_in_threadpool(compute, web_state(request), wnid, chosen)
+    query = f"?k={chosen.k}&embedder={chosen.embedder}"
+    query += f"&release={chosen.release}" if chosen.release else ""
     return RedirectResponse(f"/synset/{wnid}/clusters{query}", status_code=303)
 
 
-def _form_values(form: dict[str, list[Any]]) -> tuple[int, str, str | None]:
+def _form_values(form: dict[str, list[Any]]) -> Settings:
     """k, embedder and release from the form, checked as the query parameters are."""
     k, embedder, release = (form.get(name, [""])[0] for name in ("k", "embedder", "release"))
     if not (isinstance(k, str) and k.isdigit() and 2 <= int(k) <= 12):
@@ -203,4 +205,4 @@ def _form_values(form: dict[str, list[Any]]) -> tuple[int, str, str | None]:
         raise PageError(400, f"Choose an embedder: {', '.join(EMBEDDERS)}.", "E_OPTIONS")
     if not isinstance(release, str):
         raise PageError(400, "Bad release name.", "E_OPTIONS")
-    return int(k), embedder, check_release_name(release) if release else None
+    return Settings(int(k), embedder, check_release_name(release) if release else None)
