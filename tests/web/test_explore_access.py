@@ -8,6 +8,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from synsetdb.catalog import Project
+from synsetdb.errors import CatalogError, ConfigError, EvaluationError, NotFoundError
 from synsetdb.verify.tasks import TaskConfig, next_task
 from synsetdb.web import media
 from synsetdb.web.app import EXPLORER
@@ -199,3 +200,20 @@ def test_computing_clusters_needs_a_form_token(explorer: tuple[Project, Built]) 
         f"/synset/{DOG}/clusters", data={"k": "3", "embedder": "tiny", "csrf": token}
     )
     assert refused.status_code == 403 and "E_FORBIDDEN" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (NotFoundError("x", code="E_ANYTHING"), 404),
+        (CatalogError("x", code="E_NO_RELEASE"), 404),
+        (ConfigError("x", code="E_QUERY"), 400),
+        (EvaluationError("x", code="E_OPTIONS"), 400),
+        (CatalogError("x", code="E_CATALOG_CONNECT"), 503),
+        (CatalogError("x", code="E_BLOB_CORRUPT"), 500),
+    ],
+)
+def test_library_errors_get_the_status_their_cause_deserves(error: Exception, status: int) -> None:
+    from synsetdb.web.app import _status_of
+
+    assert _status_of(error) == status  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from .._version import __version__
 from ..catalog import Project
-from ..errors import SynsetdbError
+from ..errors import ConfigError, NotFoundError, SynsetdbError
 from . import (
     admin,
     apidocs,
@@ -53,6 +53,7 @@ MAX_BODY_BYTES = 64 * 1024
 EXPLORER = (tree, synsets, images, stats, duplicates, clusters, releases)
 # Library errors that mean "no such thing" (a 404), whatever their class.
 NOT_FOUND_CODES = frozenset({"E_UNKNOWN_SYNSET", "E_NO_RELEASE", "E_NOT_FOUND"})
+BAD_INPUT_CODES = frozenset({"E_QUERY", "E_OPTIONS", "E_RELEASE_NAME"})
 
 # Everything the pages use is served by the app itself: no other origin, no inline script.
 _HEADERS = [
@@ -152,9 +153,11 @@ def _add_error_pages(app: FastAPI) -> None:
         return _error_page(request, 400, "Bad request.", "E_BAD_REQUEST")
 
     async def refused(request: Request, exc: Exception) -> Response:
-        """A SynsetdbError a route let through: bad input the library refused, with its code."""
+        """A SynsetdbError a route let through, as a page with its code (see ``_status_of``)."""
         assert isinstance(exc, SynsetdbError)
-        status = 404 if exc.code in NOT_FOUND_CODES or isinstance(exc, KeyError) else 400
+        status = _status_of(exc)
+        if status >= 500:
+            log.error("%s %s: %s [%s]", request.method, request.url.path, exc, exc.code)
         return _error_page(request, status, str(exc), exc.code)
 
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -173,6 +176,16 @@ def _add_error_pages(app: FastAPI) -> None:
         if 400 <= status < 500:
             app.add_exception_handler(int(status), http_error)
     app.add_exception_handler(Exception, server_error)
+
+
+def _status_of(exc: SynsetdbError) -> int:
+    """404 for what does not exist, 400 for input the library refused, 503 for an
+    unreachable catalog, 500 for anything else (a damaged blob, a missing extra)."""
+    if isinstance(exc, NotFoundError) or exc.code in NOT_FOUND_CODES:
+        return 404
+    if isinstance(exc, ConfigError) or exc.code in BAD_INPUT_CODES:
+        return 400
+    return 503 if exc.code == "E_CATALOG_CONNECT" else 500
 
 
 def _error_page(request: Request, status: int, message: str, code: str | None = None) -> Response:
