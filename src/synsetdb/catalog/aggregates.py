@@ -115,9 +115,10 @@ class _Labelled:
     """The candidates of some images: (image, synset) -> (status, updated_at)."""
 
     rows: dict[tuple[str, int], tuple[str, Any]]
+    by_image: dict[str, set[Label]]  # image -> its (synset, status) pairs
 
     def of(self, image: str) -> set[Label]:
-        return {(s, status) for (i, s), (status, _) in self.rows.items() if i == image}
+        return self.by_image.get(image, set())
 
 
 def read_labels(conn: Connection, image_ids: Sequence[str]) -> _Labelled:
@@ -128,7 +129,10 @@ def read_labels(conn: Connection, image_ids: Sequence[str]) -> _Labelled:
         query = select(c.image_id, c.synset_id, c.status, c.updated_at).where(c.image_id.in_(chunk))
         for image, synset, status, updated in conn.execute(query):
             rows[(image, int(synset))] = (status, updated)
-    return _Labelled(rows)
+    by_image: dict[str, set[Label]] = {}
+    for (image, synset), (status, _) in rows.items():
+        by_image.setdefault(image, set()).add((synset, status))
+    return _Labelled(rows, by_image)
 
 
 def ancestors_of(conn: Connection, synset_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -195,8 +199,8 @@ def counting_candidates(conn: Connection, candidate_ids: Iterable[int]) -> Itera
 
 
 def _apply(conn: Connection, before: _Labelled, after: _Labelled) -> None:
-    changed = {i for (i, _s) in before.rows.keys() | after.rows.keys()}
-    changed = {i for i in changed if before.of(i) != after.of(i)}
+    images = before.by_image.keys() | after.by_image.keys()
+    changed = {i for i in images if before.of(i) != after.of(i)}
     if not changed:
         return
     synsets = {s for (i, s) in before.rows.keys() | after.rows.keys() if i in changed}
@@ -309,10 +313,12 @@ def _add_counts(
             for s, k in pairs
         ],
     )
-    for start in range(0, len(pairs), _CHUNK):
+    # Only a count that went down can have reached zero (an ingest only adds).
+    shrunk = [p for p in pairs if own[p] < 0 or subtree[p] < 0]
+    for start in range(0, len(shrunk), _CHUNK):
         conn.execute(
             delete(table).where(
-                tuple_(table.c.synset_id, table.c[key_column]).in_(pairs[start : start + _CHUNK]),
+                tuple_(table.c.synset_id, table.c[key_column]).in_(shrunk[start : start + _CHUNK]),
                 table.c.own == 0,
                 table.c.subtree == 0,
                 *(table.c[name] == value for name, value in fixed.items()),

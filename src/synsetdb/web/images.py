@@ -91,6 +91,8 @@ def image_page(
 # ----------------------------------------------------------------------------- facet grids
 
 Facet = Literal["source", "licence"]
+Value = Annotated[str, Query(max_length=512, description="the source or licence ('' for none)")]
+After = Annotated[str, Query(max_length=64, pattern="^[0-9a-f]*$", description="the last id seen")]
 
 
 @api.get("/images", summary="The catalog's images from one source or under one licence, by id")
@@ -98,8 +100,8 @@ def facet_api(
     request: Request,
     _visitor: BrowserDep,
     facet: Facet,
-    value: Annotated[str, Query(max_length=512)],
-    after: Annotated[str, Query(max_length=64, pattern="^[0-9a-f]*$")] = "",
+    value: Value,
+    after: After = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 60,
 ) -> FacetPage:
     return facet_page(web_state(request).catalog, facet, value, after=after, limit=limit)
@@ -110,8 +112,8 @@ def facet_grid_page(
     request: Request,
     visitor: BrowserDep,
     facet: Facet,
-    value: Annotated[str, Query(max_length=512)],
-    after: Annotated[str, Query(max_length=64, pattern="^[0-9a-f]*$")] = "",
+    value: Value,
+    after: After = "",
 ) -> HTMLResponse:
     page = facet_page(web_state(request).catalog, facet, value, after=after)
     next_url = None
