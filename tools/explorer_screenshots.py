@@ -43,7 +43,7 @@ def pages(project: Path) -> dict[str, str]:
         "stats": "/stats",
         "duplicates": "/duplicates",
         "release": "/releases/demo",
-        "clusters": f"/synset/{VIOLIN}/clusters",
+        "clusters": f"/synset/{VIOLIN}/clusters?k=2",
         "api": "/api/docs",
     }
 
@@ -54,12 +54,25 @@ def _port() -> int:
         return int(sock.getsockname()[1])
 
 
+def compute_clusters(project: Path) -> None:
+    """Violin's clusters (k=2, tiny images), as a signed-in visitor's "Compute" would."""
+    from synsetdb.catalog import Project
+    from synsetdb.web import create_app
+    from synsetdb.web.clusters import Settings, compute
+
+    opened = Project.open(project)
+    try:
+        compute(create_app(opened).state.web, VIOLIN, Settings(k=2))
+    finally:
+        opened.close()
+
+
 def shoot(project: Path, out: Path) -> list[Path]:
+    compute_clusters(project)
     port = _port()
+    command = [sys.executable, "-m", "synsetdb", "--project", str(project), "serve"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "synsetdb", "--project", str(project), "serve"]
-        + ["--anonymous-browse", "--port", str(port)],
-        stderr=subprocess.DEVNULL,
+        [*command, "--anonymous-browse", "--port", str(port)], stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     written = []

@@ -29,6 +29,8 @@ __all__ = [
     "image_info",
 ]
 
+# An image's labels are listed accepted first, rejected last.
+_STATUS_ORDER = {"accepted": 0, "candidate": 1, "undecided": 2, "rejected": 3}
 MAX_GROUP_SHOWN = 48  # near-duplicates listed on one image's page; the group's size is given
 
 
@@ -162,6 +164,7 @@ def _candidates(conn: Connection, image_id: str) -> tuple[CandidateInfo, ...]:
         .where(c.image_id == image_id)
         .order_by(s.wnid)
     ).all()
+    rows.sort(key=lambda row: _STATUS_ORDER.get(row.status, len(_STATUS_ORDER)))  # stable
     votes = _votes(conn, [row.id for row in rows])
     return tuple(
         CandidateInfo(
