@@ -29,7 +29,8 @@ Usage:
     python bench/explore.py --prepare   # only make FiftyOne's venv
 
 Catalogs are kept in ``bench/.cache/explore/<images>/`` and reused by later
-runs (delete the folder to build afresh). Exit status 2: the set-up failed.
+runs (delete the folder to build afresh; ``--quick`` builds its own each time
+and keeps nothing). Exit status 2: the set-up failed.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import argparse
 import json
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -66,9 +68,9 @@ FIFTYONE_SIZE = 1_000_000
 FIFTYONE_LIMIT_S = 1800.0
 
 
-def catalog(images: int) -> Built:
-    """The synthetic catalog of ``images`` images, built once and kept in the cache."""
-    folder = CACHE / str(images)
+def catalog(images: int, cache: Path = CACHE) -> Built:
+    """The synthetic catalog of ``images`` images, built once and kept in ``cache``."""
+    folder = cache / str(images)
     marker = folder / "built.json"
     if marker.exists():
         data = json.loads(marker.read_text())
@@ -80,8 +82,8 @@ def catalog(images: int) -> Built:
     return built
 
 
-def measure(images: int, requests: int) -> dict[str, Any]:
-    built = catalog(images)
+def measure(images: int, requests: int, cache: Path) -> dict[str, Any]:
+    built = catalog(images, cache)
     log(f"{images:,} images: serving {built.root}")
     with served(built.root) as (url, pid):
         pages = page_timings(url, built.root, built.wnids, requests)
@@ -203,7 +205,9 @@ def main() -> int:
         sizes = QUICK_SIZES if args.quick else FULL_SIZES if args.full else SIZES
         requests = args.requests or (20 if args.quick else 200)
         started = time.perf_counter()
-        runs = [measure(images, requests) for images in sizes]
+        with tempfile.TemporaryDirectory() as scratch:  # --quick builds afresh, keeps nothing
+            cache = Path(scratch) if args.quick else CACHE
+            runs = [measure(images, requests, cache) for images in sizes]
         peer = None
         if not (args.quick or args.no_fiftyone):
             peer = fiftyone(FIFTYONE_SIZE, requests)

@@ -35,8 +35,9 @@ python bench/verify.py --prepare
 export SYNSETDB_TEST_REQUIRE_SERVICES=1
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+# Two processes (pytest-xdist), as many as CI's cores; a -n given here overrides it.
 status=0
-python -m pytest "$@" || status=$?
+python -m pytest -n 2 "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests" >&2
     exit 1
