@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from synsetdb.catalog import Project
 from synsetdb.errors import CatalogError, ConfigError, EvaluationError, NotFoundError
 from synsetdb.verify.tasks import TaskConfig, next_task
-from synsetdb.web import media
+from synsetdb.web import apidocs, media
 from synsetdb.web.app import EXPLORER
 from tests.web._pages import csrf_of
 from tests.web.conftest import explorer_client
@@ -22,7 +22,7 @@ _VALUES = {"wnid": DOG, "name": "r1", "other": "r1", "file": "report.json", "kin
 
 def _browsing_routes(image_id: str) -> list[str]:
     """Every GET route of the explorer and its images, with values for its parameters."""
-    routes = [(route, "") for route in media.router.routes]
+    routes = [(route, "") for route in (*media.router.routes, *apidocs.router.routes)]
     for module in EXPLORER:
         routes += [(route, "") for route in module.pages.routes]
         routes += [(route, "/api") for route in module.api.routes]

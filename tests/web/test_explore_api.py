@@ -362,3 +362,42 @@ def test_statistics_are_kept_until_the_counts_change(
     after = _get(client, "/api/stats")
     assert after["images"] == before["images"] + 1
     assert after["labels"]["candidate"] == before["labels"].get("candidate", 0) + 1
+
+
+def test_the_release_chooser_goes_back_to_the_catalog(client: TestClient) -> None:
+    """Its "the whole catalog" option sends an empty release: the catalog, not a 400."""
+    for page in ("/explore", "/stats", "/duplicates", f"/synset/{DOG}"):
+        assert client.get(page + "?release=").status_code == 200, page
+    assert _get(client, "/api/tree?release=") == _get(client, "/api/tree")
+    assert client.get("/image/" + "0" * 64 + "?release=nope").status_code == 404
+
+
+def test_a_wnid_typed_as_people_type_it_opens_its_page(client: TestClient) -> None:
+    for typed in ("02084071", "N02084071", "n2084071"):
+        response = client.get(f"/search?q={typed}", follow_redirects=False)
+        assert response.headers.get("location") == f"/synset/{DOG}", typed
+
+
+def test_scoped_statistics_count_each_image_once(
+    client: TestClient, explorer: tuple[Project, Built]
+) -> None:
+    _, built = explorer
+    carnivores = _get(client, f"/api/stats?wnid={CARNIVORE}")
+    # the boxed dog is a tiger cat candidate too: one image under carnivore
+    assert carnivores["images"] == len(built.dogs) + len(built.cats)
+    assert carnivores["labels"]["candidate"] >= 1 and "live" not in carnivores["labels"]
+    release = _get(client, "/api/stats?release=r1")
+    (r1,) = _get(client, "/api/releases")
+    assert release["images"] == r1["items"]  # each r1 image is in one class
+
+
+def test_a_large_group_lists_its_first_members(
+    client: TestClient, explorer: tuple[Project, Built]
+) -> None:
+    from synsetdb.catalog.duplicates import MEMBERS_SHOWN, store_duplicate_groups
+
+    project, built = explorer
+    store_duplicate_groups(project.catalog, [(sorted(built.dogs), 6)], radius=6, images=80)
+    (group,) = _get(client, "/api/duplicates")["page"]["groups"]  # the stored groups changed
+    assert group["size"] == len(built.dogs)
+    assert [m["image_id"] for m in group["members"]] == sorted(built.dogs)[:MEMBERS_SHOWN]

@@ -42,11 +42,10 @@ from sqlalchemy import (
     func,
     select,
     tuple_,
-    update,
 )
 
 from . import schema
-from ._bulk import bulk_insert, insert_ignoring_conflicts
+from ._bulk import bulk_insert
 
 __all__ = [
     "ALL_SPLITS",
@@ -152,21 +151,6 @@ def ancestors_of(conn: Connection, synset_ids: Iterable[int]) -> dict[int, list[
     return found
 
 
-def _lock_images(conn: Connection, image_ids: Sequence[str]) -> None:
-    """On PostgreSQL, lock the images' rows: two writers of one image's candidates take turns.
-
-    (SQLite has one writer at a time already.) Without the lock, two
-    transactions could each read the other's "before" and count twice.
-    """
-    if conn.dialect.name != "postgresql":
-        return
-    i = schema.image.c
-    for start in range(0, len(image_ids), _CHUNK):
-        conn.execute(
-            select(i.id).where(i.id.in_(image_ids[start : start + _CHUNK])).with_for_update()
-        )
-
-
 @contextmanager
 def counting(conn: Connection, image_ids: Iterable[str]) -> Iterator[None]:
     """Keep the synset counts and decisions per day right across writes to these images' candidates.
@@ -176,9 +160,15 @@ def counting(conn: Connection, image_ids: Iterable[str]) -> Iterator[None]:
 
         with engine.begin() as conn, counting(conn, [image_id]):
             conn.execute(update(candidate)...)
+
+    Writers of the counts take turns: the first thing this does is to bump the
+    generation number, a write to one row, which holds SQLite's write lock and
+    PostgreSQL's lock on that row until the caller commits. So the labels read
+    "before" are never another writer's half-way state, and every writer takes
+    its locks in one order (no deadlock between an ingest and a decision).
     """
     ids = sorted(set(image_ids))
-    _lock_images(conn, ids)
+    bump_generation(conn)
     before = read_labels(conn, ids)
     yield
     after = read_labels(conn, ids)
@@ -217,7 +207,6 @@ def _apply(conn: Connection, before: _Labelled, after: _Labelled) -> None:
                 subtree[(a, key)] += sign
     _add_counts(conn, schema.synset_count, {}, own, subtree)
     _add_activity(conn, _decisions(before, after))
-    bump_generation(conn)
 
 
 def _decisions(before: _Labelled, after: _Labelled) -> Counter[tuple[date, str]]:
@@ -261,14 +250,18 @@ def count_votes(conn: Connection, times: Iterable[datetime]) -> None:
 
 
 def bump_generation(conn: Connection) -> None:
-    """Note one more change of the counts (in the caller's transaction)."""
+    """Note one more change of the counts (in the caller's transaction).
+
+    An upsert of one row: it always takes that row's lock (see :func:`counting`).
+    """
     meta = schema.project_meta
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(meta).values(key=GENERATION_KEY, value="1")
     grown = cast(cast(meta.c.value, BigInteger) + 1, Text)
-    changed = conn.execute(
-        update(meta).where(meta.c.key == GENERATION_KEY).values(value=grown)
-    ).rowcount
-    if not changed:
-        conn.execute(insert_ignoring_conflicts(conn, meta).values(key=GENERATION_KEY, value="1"))
+    conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": grown}))
 
 
 def counts_generation(conn: Connection) -> int:

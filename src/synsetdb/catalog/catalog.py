@@ -313,6 +313,7 @@ class Catalog:
         """
         values = image_row(record) | {"created_at": _now()}
         with _record_errors(f"image {record.id}"), self.engine.begin() as conn:
+            aggregates.bump_generation(conn)  # first: every writer of the counts locks in one order
             statement = insert_ignoring_conflicts(conn, schema.image).values(**values)
             inserted = conn.execute(statement.returning(schema.image.c.id)).scalar_one_or_none()
             if inserted is not None:

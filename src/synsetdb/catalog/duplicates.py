@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from . import schema
 from ._bulk import bulk_insert
+from .aggregates import bump_generation
 from .browse import release_id
 from .catalog import Catalog
 
@@ -76,6 +77,7 @@ def store_duplicate_groups(
         rows.append((number, len(ids), distance))
         members.extend((image_id, number) for image_id in ids)
     with catalog.engine.begin() as conn:
+        bump_generation(conn)  # what the explorer kept from the old groups is stale
         conn.execute(delete(schema.dup_member))
         conn.execute(delete(schema.dup_group))
         bulk_insert(conn, schema.dup_group, ("id", "size", "max_distance"), rows)
@@ -199,16 +201,19 @@ def _with_members(
     """The groups with their first members (by image id), each member's synsets and split."""
     m, i, c, s = schema.dup_member.c, schema.image.c, schema.candidate.c, schema.synset.c
     ids = [group for group, *_ in groups]
+    # Each group's first MEMBERS_SHOWN members by id, however large the group.
+    order = func.row_number().over(partition_by=m.group_id, order_by=m.image_id).label("n")
+    first = select(m.group_id, m.image_id, order).where(m.group_id.in_(ids)).subquery()
     query = (
-        select(m.group_id, m.image_id, i.thumbnail_key.is_not(None), s.wnid)
-        .join_from(schema.dup_member, schema.image, i.id == m.image_id)
+        select(first.c.group_id, first.c.image_id, i.thumbnail_key.is_not(None), s.wnid)
+        .join_from(first, schema.image, i.id == first.c.image_id)
         .outerjoin(
             schema.candidate,
-            (c.image_id == m.image_id) & c.status.in_(schema.LIVE_STATUSES),
+            (c.image_id == first.c.image_id) & c.status.in_(schema.LIVE_STATUSES),
         )
         .outerjoin(schema.synset, s.id == c.synset_id)
-        .where(m.group_id.in_(ids))
-        .order_by(m.group_id, m.image_id, s.wnid)
+        .where(first.c.n <= MEMBERS_SHOWN)
+        .order_by(first.c.group_id, first.c.image_id, s.wnid)
     )
     members: dict[int, dict[str, tuple[bool, list[str]]]] = {}
     for group, image, thumb, wnid in conn.execute(query) if ids else ():
@@ -223,7 +228,7 @@ def _with_members(
             distance,
             tuple(
                 GroupMember(image, thumb, tuple(wnids), splits.get(image))
-                for image, (thumb, wnids) in list(members.get(group, {}).items())[:MEMBERS_SHOWN]
+                for image, (thumb, wnids) in members.get(group, {}).items()
             ),
             by_split,
         )

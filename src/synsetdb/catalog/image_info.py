@@ -158,13 +158,13 @@ def image_info(catalog: Catalog, image_id: str) -> ImageInfo | None:
 
 def _candidates(conn: Connection, image_id: str) -> tuple[CandidateInfo, ...]:
     c, s = schema.candidate.c, schema.synset.c
-    rows = conn.execute(
+    found = conn.execute(
         select(schema.candidate, s.wnid, s.name)
         .join(schema.synset, s.id == c.synset_id)
         .where(c.image_id == image_id)
         .order_by(s.wnid)
     ).all()
-    rows.sort(key=lambda row: _STATUS_ORDER.get(row.status, len(_STATUS_ORDER)))  # stable
+    rows = sorted(found, key=lambda row: _STATUS_ORDER.get(row.status, len(_STATUS_ORDER)))
     votes = _votes(conn, [row.id for row in rows])
     return tuple(
         CandidateInfo(

@@ -156,6 +156,7 @@ def write_entries(
     if label_status not in schema.CANDIDATE_STATUSES:
         raise CatalogError(f"unknown candidate status {label_status!r}", code="E_STATUS")
     tally = IngestTally()
+    aggregates.bump_generation(conn)  # first: every writer of the counts locks in one order
     fresh = _unlogged(conn, entries)
     tally.skipped = len(entries) - len(fresh)
     known = _existing_images(conn, {e.image.id for e in fresh if e.image is not None})

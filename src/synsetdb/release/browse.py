@@ -26,11 +26,18 @@ from .store import (
     REPORT_FILE,
     ReleaseInfo,
     check_release_name,
-    list_releases,
+    iso_time,
     load_release,
 )
 
-__all__ = ["ReleaseSummary", "cached_diff", "release_file", "release_summary"]
+__all__ = [
+    "DiffSummary",
+    "ReleaseSummary",
+    "cached_diff",
+    "release_file",
+    "release_names",
+    "release_summary",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,13 @@ SERVED = {
 }
 
 
+def release_names(project: Project) -> list[str]:
+    """Every release's name, sorted (the release table only, whatever the releases hold)."""
+    r = schema.release.c
+    with project.catalog.engine.connect() as conn:
+        return list(conn.execute(select(r.name).order_by(r.name)).scalars())
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseSummary:
     """A release as its page shows it: the catalog's row, its counts, its spec and report."""
@@ -59,22 +73,34 @@ class ReleaseSummary:
 
 def release_summary(project: Project, name: str) -> ReleaseSummary:
     """One release's summary (``E_NO_RELEASE`` for an unknown name); bounded by its classes."""
-    infos = {i.name: i for i in list_releases(project)}
-    if name not in infos:
-        raise ReleaseError(f"no release named {name!r}", code="E_NO_RELEASE")
-    r, rc = schema.release.c, schema.release_count.c
+    r, parent, rc = schema.release.c, schema.release.alias("parent"), schema.release_count.c
     with project.catalog.engine.connect() as conn:
-        row = conn.execute(select(r.id, r.config).where(r.name == name)).one()
-        splits: dict[str, int] = {}
-        for split, n in conn.execute(
+        row = conn.execute(
+            select(r.id, r.name, r.manifest_sha256, parent.c.name, r.created_at, r.config)
+            .select_from(schema.release)
+            .outerjoin(parent, parent.c.id == r.parent_id)
+            .where(r.name == name)
+        ).first()
+        if row is None:
+            raise ReleaseError(f"no release named {name!r}", code="E_NO_RELEASE")
+        own = conn.execute(
             select(rc.split, rc.own).where(rc.release_id == row.id, rc.own > 0)
-        ):
-            if split != aggregates.ALL_SPLITS:
-                splits[split] = splits.get(split, 0) + int(n)
-    report = _report(project, name)
-    children = sorted(i.name for i in infos.values() if i.parent == name)
+        ).all()
+        children = list(
+            conn.execute(select(r.name).where(r.parent_id == row.id).order_by(r.name)).scalars()
+        )
+    splits: dict[str, int] = {}
+    classes = items = 0
+    for split, n in own:
+        if split == aggregates.ALL_SPLITS:
+            classes, items = classes + 1, items + int(n)
+        else:
+            splits[split] = splits.get(split, 0) + int(n)
+    info = ReleaseInfo(row[1], row[2], row[3], iso_time(row[4]), items, classes)
     spec = row.config if isinstance(row.config, dict) else {}
-    return ReleaseSummary(infos[name], dict(sorted(splits.items())), spec, report, children)
+    return ReleaseSummary(
+        info, dict(sorted(splits.items())), spec, _report(project, name), children
+    )
 
 
 def _report(project: Project, name: str) -> dict[str, Any]:
@@ -94,56 +120,100 @@ def release_file(project: Project, name: str, file: str) -> tuple[Path, str] | N
     return (path, SERVED[file]) if path.is_file() else None
 
 
-def cached_diff(project: Project, a: str, b: str) -> ReleaseDiff:
+@dataclass(frozen=True, slots=True)
+class DiffSummary:
+    """What changed from release ``a`` to ``b``: every count, and the first items of each kind.
+
+    The lists hold at most ``listed`` entries each (the counts cover all);
+    ``synsetdb release diff A B --json`` gives every one.
+    """
+
+    a: str
+    b: str
+    a_sha256: str
+    b_sha256: str
+    counts: dict[str, int]
+    classes_added: list[str]
+    classes_removed: list[str]
+    images_added: list[dict[str, str]]  # image, wnid, split
+    images_removed: list[dict[str, str]]
+    moved: list[dict[str, str]]  # image, wnid, from, to
+    relabelled: list[dict[str, Any]]  # image, from, to (wnid lists)
+    listed: int
+
+    @property
+    def identical(self) -> bool:
+        return self.a_sha256 == self.b_sha256
+
+    @property
+    def changed(self) -> bool:
+        return any(self.counts.values())
+
+
+SUMMARY_ITEMS = 1_000
+_LISTS = (
+    "classes_added",
+    "classes_removed",
+    "images_added",
+    "images_removed",
+    "moved",
+    "relabelled",
+)
+
+
+def cached_diff(project: Project, a: str, b: str) -> DiffSummary:
     """What changed from release ``a`` to ``b``, computed once per pair of manifests.
+
+    The first request reads both manifests (seconds at ImageNet's size); the
+    summary is kept in ``releases/.cache/`` (small, whatever the diff's size).
 
     Raises:
         ReleaseError: ``E_NO_RELEASE`` and the other errors of ``load_release``.
     """
-    hashes = {i.name: i.sha256 for i in list_releases(project)}
+    r = schema.release.c
+    with project.catalog.engine.connect() as conn:
+        hashes = dict(
+            conn.execute(select(r.name, r.manifest_sha256).where(r.name.in_([a, b]))).all()
+        )
     for name in (a, b):
         if name not in hashes:
             raise ReleaseError(f"no release named {name!r}", code="E_NO_RELEASE")
     cache = project.releases_dir / ".cache" / f"diff-{hashes[a]}-{hashes[b]}.json"
-    found = _read_diff(cache)
-    if found is not None:
-        return found
-    diff = diff_releases(load_release(project, a), load_release(project, b))
-    _write_diff(cache, diff)
-    return diff
+    found = _read_summary(cache)
+    if found is None:
+        diff = diff_releases(load_release(project, a), load_release(project, b))
+        found = _summary(diff)
+        _write_summary(cache, found)
+    return DiffSummary(a, b, hashes[a], hashes[b], listed=SUMMARY_ITEMS, **found)
 
 
-def _read_diff(path: Path) -> ReleaseDiff | None:
+def _summary(diff: ReleaseDiff) -> dict[str, Any]:
+    full = diff.to_dict()
+    return {"counts": diff.counts(), **{name: full[name][:SUMMARY_ITEMS] for name in _LISTS}}
+
+
+def _read_summary(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return ReleaseDiff(
-            a=data["a"],
-            b=data["b"],
-            classes_added=tuple(data["classes_added"]),
-            classes_removed=tuple(data["classes_removed"]),
-            images_added=tuple((d["image"], d["wnid"], d["split"]) for d in data["images_added"]),
-            images_removed=tuple(
-                (d["image"], d["wnid"], d["split"]) for d in data["images_removed"]
-            ),
-            moved=tuple((d["image"], d["wnid"], d["from"], d["to"]) for d in data["moved"]),
-            relabelled=tuple(
-                (d["image"], tuple(d["from"]), tuple(d["to"])) for d in data["relabelled"]
-            ),
-        )
+        if not isinstance(data, dict) or set(data) != {"counts", *_LISTS}:
+            raise ValueError("not a diff summary")
+        if not all(isinstance(data[name], list) for name in _LISTS):
+            raise ValueError("not a diff summary")
+        return data
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError):  # a damaged cache file: compute again
+    except (OSError, ValueError, TypeError):  # a damaged cache file: compute again
         log.warning("ignoring the damaged release diff cache %s", path)
         return None
 
 
-def _write_diff(path: Path, diff: ReleaseDiff) -> None:
+def _write_summary(path: Path, summary: dict[str, Any]) -> None:
     """Write atomically (a temporary file renamed), so a reader never sees half a file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".diff-", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(diff.to_dict(), out)
+            json.dump(summary, out)
         Path(tmp).replace(path)
     except OSError as exc:  # a read-only project still shows the diff, uncached
         log.warning("cannot cache the release diff in %s: %s", path.parent, exc)

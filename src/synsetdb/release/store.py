@@ -49,11 +49,13 @@ if TYPE_CHECKING:
     from .faces import FaceDetector
 
 __all__ = [
+    "BLURRED_RENDITION",
     "MANIFEST_FILE",
     "REPORT_FILE",
     "ReleaseInfo",
     "check_release_name",
     "create_release",
+    "iso_time",
     "list_releases",
     "load_release",
     "release_report",
@@ -383,12 +385,13 @@ def list_releases(project: Project) -> list[ReleaseInfo]:
     with project.catalog.engine.connect() as conn:
         rows = conn.execute(query).all()
     return [
-        ReleaseInfo(name, sha, parent_name, _iso(created), int(items or 0), int(classes or 0))
+        ReleaseInfo(name, sha, parent_name, iso_time(created), int(items or 0), int(classes or 0))
         for name, sha, parent_name, created, items, classes in rows
     ]
 
 
-def _iso(value: Any) -> str:
+def iso_time(value: Any) -> str:
+    """A stored time as ISO 8601 to the second, in UTC (SQLite's naive times are UTC)."""
     if isinstance(value, datetime):
         if value.tzinfo is None:  # SQLite returns naive datetimes; they were stored as UTC
             value = value.replace(tzinfo=UTC)

@@ -1,8 +1,8 @@
-"""``/api/docs``: the JSON API's endpoints and parameters, read from the app's own OpenAPI schema.
+"""``/api/docs`` and ``/api/openapi.json``: the JSON API's endpoints and its OpenAPI schema.
 
-(FastAPI's Swagger UI and ReDoc pages load their scripts from a CDN, which
-the app's content security policy forbids; the schema itself is served at
-``/api/openapi.json``.)
+The page is the app's own, read from the schema: FastAPI's Swagger UI and
+ReDoc pages load their scripts from a CDN, which the app's content security
+policy forbids. Both need the right to browse, as the API does.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from .auth import current_visitor
+from .access import BrowserDep
 from .state import render
 
 __all__ = ["router"]
@@ -20,8 +20,14 @@ __all__ = ["router"]
 router = APIRouter()
 
 
+@router.get("/api/openapi.json")
+def openapi_schema(request: Request, _visitor: BrowserDep) -> JSONResponse:
+    """The API's OpenAPI 3 schema (for those who may use the API)."""
+    return JSONResponse(request.app.openapi())
+
+
 @router.get("/api/docs")
-def api_docs(request: Request) -> HTMLResponse:
+def api_docs(request: Request, visitor: BrowserDep) -> HTMLResponse:
     schema: dict[str, Any] = request.app.openapi()
     endpoints = []
     for path, methods in sorted(schema.get("paths", {}).items()):
@@ -45,5 +51,5 @@ def api_docs(request: Request) -> HTMLResponse:
                     "parameters": parameters,
                 }
             )
-    context = {"visitor": current_visitor(request), "endpoints": endpoints, "info": schema["info"]}
+    context = {"visitor": visitor, "endpoints": endpoints, "info": schema["info"]}
     return render(request, "apidocs.html", context)

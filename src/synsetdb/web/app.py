@@ -93,15 +93,15 @@ def create_app(project: Project, config: WebConfig | None = None) -> FastAPI:
         signer=Signer(load_secret(project.root), lifetime=config.session_hours * 3600),
         templates=_templates(),
     )
-    # The schema is served at /api/openapi.json and read by our own /api/docs
-    # page: Swagger UI and ReDoc load their scripts from a CDN.
+    # The schema is served by apidocs (/api/openapi.json, /api/docs), behind the
+    # browsing right as the API is; Swagger UI and ReDoc load scripts from a CDN.
     app = FastAPI(
         title="synsetdb explorer API",
         version=__version__,
         description="The data behind every page of the explorer, as JSON.",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
     )
     app.state.web = state
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

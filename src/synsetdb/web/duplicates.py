@@ -37,11 +37,17 @@ class Duplicates:
 def _duplicates(
     request: Request, release: str | None, straddling: bool, offset: int, limit: int = PAGE
 ) -> Duplicates:
-    catalog = web_state(request).catalog
+    state = web_state(request)
+    catalog = state.catalog
     with catalog.engine.connect() as conn:
         stored = stored_groups_info(conn)
-    page = group_page(
-        catalog, offset=offset, limit=limit, release=release, straddling_only=straddling
+    # A release's groups are found by joining every stored member with its items:
+    # done once per change of the counts (storing groups is one), then kept.
+    page = state.kept(
+        ("duplicates", release, straddling, offset, limit),
+        lambda: group_page(
+            catalog, offset=offset, limit=limit, release=release, straddling_only=straddling
+        ),
     )
     return Duplicates(stored, image_total(catalog), page)
 

@@ -3,6 +3,7 @@ and the catalog-wide grids of one source or licence."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import urlencode, urlsplit
@@ -17,8 +18,8 @@ from ..release.store import BLURRED_RENDITION
 from ..verify.report import candidate_confidences
 from .access import BrowserDep
 from .media import is_image_id
-from .releases_common import ReleaseParam
-from .state import PageError, render, web_state
+from .releases_common import ReleaseParam, check_release
+from .state import PageError, WebState, render, web_state
 
 __all__ = ["ImageDetail", "api", "pages"]
 
@@ -44,10 +45,22 @@ def detail(request: Request, image_id: str) -> ImageDetail:
         raise PageError(404, "No such image.", "E_NOT_FOUND")
     confidence: dict[int, float] = {}
     for wnid in sorted({c.wnid for c in info.candidates if c.votes}):
-        for row in candidate_confidences(state.catalog, wnid):
-            if row["image_id"] == image_id:
-                confidence[int(row["candidate_id"])] = float(row["confidence"])
+        # the synset's table is fitted to all its votes: once per change of the counts
+        table = state.kept(("confidence", wnid), _confidences(state, wnid))
+        confidence.update(table.get(image_id, {}))
     return ImageDetail(info, confidence)
+
+
+def _confidences(state: WebState, wnid: str) -> Callable[[], dict[str, dict[int, float]]]:
+    """image id -> candidate id -> P(good), for the synset's voted candidates."""
+
+    def compute() -> dict[str, dict[int, float]]:
+        found: dict[str, dict[int, float]] = {}
+        for row in candidate_confidences(state.catalog, wnid):
+            found.setdefault(row["image_id"], {})[int(row["candidate_id"])] = row["confidence"]
+        return found
+
+    return compute
 
 
 @api.get("/images/{image_id}", summary="An image: size, labels and votes, provenance, boxes")
@@ -66,8 +79,9 @@ def safe_link(url: str | None) -> str | None:
 def image_page(
     request: Request, image_id: str, visitor: BrowserDep, release: ReleaseParam = None
 ) -> HTMLResponse:
-    found = detail(request, image_id)
     state = web_state(request)
+    check_release(state, release)
+    found = detail(request, image_id)
     info = found.image
     names = {
         c.wnid: state.taxonomy.get(c.wnid).name for c in info.candidates if c.wnid in state.taxonomy

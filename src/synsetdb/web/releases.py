@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from ..release.browse import ReleaseSummary, cached_diff, release_file, release_summary
-from ..release.diff import ReleaseDiff
+from ..release.browse import (
+    DiffSummary,
+    ReleaseSummary,
+    cached_diff,
+    release_file,
+    release_summary,
+)
 from ..release.store import ReleaseInfo, list_releases
 from .access import BrowserDep
 from .state import PageError, render, web_state
 
-__all__ = ["DiffView", "api", "pages"]
+__all__ = ["api", "pages"]
 
 pages = APIRouter()
 api = APIRouter(tags=["releases"])
@@ -26,16 +30,6 @@ OtherName = Annotated[str, Query(max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-
 LISTED = 200  # items of each kind a diff page lists; the counts cover all
 _BODY = re.compile(r"<body>(.*)</body>", re.DOTALL)
 _FIGURE = re.compile(r'<img src="(datasheet-[a-z-]+\.png)"')
-
-
-@dataclass(frozen=True, slots=True)
-class DiffView:
-    """A diff with its counts; the page lists the first ``LISTED`` of each kind."""
-
-    a: str
-    b: str
-    counts: dict[str, int]
-    diff: ReleaseDiff
 
 
 @api.get("/releases", summary="Every release: name, manifest hash, parent, size")
@@ -48,14 +42,17 @@ def release_api(request: Request, name: Name, _visitor: BrowserDep) -> ReleaseSu
     return release_summary(web_state(request).project, name)
 
 
-async def _diff(request: Request, a: str, b: str) -> DiffView:
-    # Loading two manifests can take seconds at ImageNet's size: off the event loop.
-    diff = await run_in_threadpool(cached_diff, web_state(request).project, a, b)
-    return DiffView(a, b, diff.counts(), diff)
+async def _diff(request: Request, a: str, b: str) -> DiffSummary:
+    # The first diff of two releases reads both manifests (seconds at ImageNet's
+    # size): off the event loop.
+    return await run_in_threadpool(cached_diff, web_state(request).project, a, b)
 
 
-@api.get("/releases/{name}/diff/{other}", summary="What changed from one release to another")
-async def diff_api(request: Request, name: Name, other: Name, _visitor: BrowserDep) -> DiffView:
+@api.get(
+    "/releases/{name}/diff/{other}",
+    summary="What changed from one release to another: counts, the first 1,000 of each kind",
+)
+async def diff_api(request: Request, name: Name, other: Name, _visitor: BrowserDep) -> DiffSummary:
     return await _diff(request, name, other)
 
 
@@ -106,8 +103,8 @@ def diff_form(name: Name, other: OtherName, _visitor: BrowserDep) -> RedirectRes
 
 @pages.get("/releases/{name}/diff/{other}")
 async def diff_page(request: Request, name: Name, other: Name, visitor: BrowserDep) -> HTMLResponse:
-    view = await _diff(request, name, other)
-    context = {"visitor": visitor, "view": view, "listed": LISTED, "release": name}
+    diff = await _diff(request, name, other)
+    context = {"visitor": visitor, "d": diff, "listed": LISTED, "release": name}
     return render(request, "diff.html", context)
 
 

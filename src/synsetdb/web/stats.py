@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ..catalog.aggregates import ALL_SPLITS, LIVE
+from ..catalog.browse import synset_counts
 from ..catalog.tallies import ClassCount, Tallies, tallies
 from .access import BrowserDep
 from .charts import bar_chart, hbar_chart, line_chart
@@ -52,7 +54,7 @@ class Stats:
     wnid: str | None
     synsets: int  # with images of their own
     images: int  # distinct images (in the scope's root, or the catalog)
-    labels: dict[str, int]  # candidates by status, or items by split
+    labels: dict[str, int]  # candidates by status or items by split (a subtree: its images)
     class_sizes: list[Bin]
     depths: list[Bin]
     accept_rates: list[Bin]
@@ -90,12 +92,13 @@ def _compute(state: WebState, release: str | None, wnid: str | None) -> Stats:
     }
     sizes = [c.images for c in classes]
     days, decided, votes, added = _progress(data)
+    images, labels = _totals(state, data, release, wnid)
     return Stats(
         release=release,
         wnid=wnid,
         synsets=len(classes),
-        images=_images(data, classes, wnid),
-        labels=dict(data.labels) if wnid is None else _labels(classes, release),
+        images=images,
+        labels=labels,
         class_sizes=_size_bins(sizes),
         depths=_depth_bins(classes, depth),
         accept_rates=_rate_bins(classes),
@@ -110,19 +113,24 @@ def _compute(state: WebState, release: str | None, wnid: str | None) -> Stats:
     )
 
 
-def _images(data: Tallies, classes: list[ClassCount], wnid: str | None) -> int:
-    if wnid is None and data.facets.get("format"):
-        return sum(data.facets["format"].values())
-    return sum(c.images for c in classes)  # an upper bound when images carry several labels
+def _totals(
+    state: WebState, data: Tallies, release: str | None, wnid: str | None
+) -> tuple[int, dict[str, int]]:
+    """Distinct images in the scope, and its labels: candidates by status or items by split.
 
-
-def _labels(classes: list[ClassCount], release: str | None) -> dict[str, int]:
-    if release is not None:
-        return dict(sum((Counter(c.by_split or {}) for c in classes), Counter()))
-    return {
-        "accepted": sum(c.accepted for c in classes),
-        "rejected": sum(c.rejected for c in classes),
-    }
+    The catalog's images come from the format tally (every image, labelled or
+    not), a release's or a subtree's from the subtree counts of its root
+    (images with two labels under it count once).
+    """
+    if wnid is None and release is None:
+        return sum(data.facets.get("format", {}).values()), dict(data.labels)
+    if wnid is None:
+        roots = state.taxonomy.roots  # a custom taxonomy's roots may share an image: rare
+        return sum(
+            c.images for c in synset_counts(state.catalog, roots, release=release).values()
+        ), dict(data.labels)
+    scope = synset_counts(state.catalog, [wnid], release=release)[wnid]
+    return scope.images, {k: n for k, n in scope.subtree.items() if k not in (LIVE, ALL_SPLITS)}
 
 
 def _size_bins(sizes: list[int]) -> list[Bin]:

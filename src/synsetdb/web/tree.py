@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -113,6 +114,15 @@ def tree_page(
 def search_page(request: Request, visitor: BrowserDep, q: Text = "") -> Response:
     """Search without JavaScript: the hits as a page; a known wnid goes straight to its synset."""
     hits = search_hits(request, q)
-    if len(hits) == 1 or (hits and hits[0].wnid == q.strip()):
+    if len(hits) == 1 or (hits and hits[0].wnid == _as_wnid(q)):
         return RedirectResponse(f"/synset/{hits[0].wnid}", status_code=303)
     return render(request, "search.html", {"visitor": visitor, "q": q, "hits": hits})
+
+
+_TYPED_ID = re.compile(r"n?([0-9]{1,8})")
+
+
+def _as_wnid(text: str) -> str:
+    """A wnid as people type it (``02084071``, ``N02084071``) written the catalog's way."""
+    found = _TYPED_ID.fullmatch(text.strip().lower())
+    return f"n{found.group(1).zfill(8)}" if found else text.strip()
