@@ -401,3 +401,19 @@ def test_a_large_group_lists_its_first_members(
     (group,) = _get(client, "/api/duplicates")["page"]["groups"]  # the stored groups changed
     assert group["size"] == len(built.dogs)
     assert [m["image_id"] for m in group["members"]] == sorted(built.dogs)[:MEMBERS_SHOWN]
+
+
+@pytest.mark.parametrize("sort", ["id", "status", "newest", "oldest", "largest", "smallest"])
+def test_every_order_pages_through_the_whole_class_once(client: TestClient, sort: str) -> None:
+    whole = _get(client, f"/api/synsets/{DOG}/images?sort={sort}&status=all&limit=200")
+    pages = [
+        _get(client, f"/api/synsets/{DOG}/images?sort={sort}&status=all&limit=7&offset={o}")
+        for o in range(0, whole["total"], 7)
+    ]
+    assert [t["image_id"] for p in pages for t in p["tiles"]] == [
+        t["image_id"] for t in whole["tiles"]
+    ]
+    source = whole["tiles"][0]["source"]
+    filtered = _get(client, f"/api/synsets/{DOG}/images?sort={sort}&source={source}&limit=200")
+    assert {t["source"] for t in filtered["tiles"]} == {source}
+    assert filtered["total"] == len(filtered["tiles"])

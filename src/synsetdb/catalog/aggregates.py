@@ -1,10 +1,12 @@
 """Maintained counts: what the explorer shows without ever scanning the images.
 
-Four tables (``schema``) hold them:
+Five tables (``schema``) hold them:
 
 - ``synset_count``: per synset and key (each candidate status, and ``live``
   for any status but rejected), ``own`` candidates of the synset itself and
   ``subtree`` *distinct* images with such a candidate anywhere under it;
+- ``synset_facet``: per synset, its own live candidates by split, source and
+  licence (the synset page's counts, without reading the class's rows);
 - ``release_count``: the same per release and split (``all`` for every split);
 - ``image_tally``: images per source, licence and format;
 - ``activity``: per UTC day, images added, votes cast, candidates decided.
@@ -110,10 +112,19 @@ def subtree_totals(
 
 
 @dataclass(frozen=True, slots=True)
-class _Labelled:
-    """The candidates of some images: (image, synset) -> (status, updated_at)."""
+class _Candidate:
+    """What the counts need of one candidate: its status and when it was set, its facets."""
 
-    rows: dict[tuple[str, int], tuple[str, Any]]
+    status: str
+    updated: Any
+    facets: tuple[str, str, str]  # split, source, licence ('' for none): SYNSET_FACETS' order
+
+
+@dataclass(frozen=True, slots=True)
+class _Labelled:
+    """The candidates of some images: (image, synset) -> what the counts need of it."""
+
+    rows: dict[tuple[str, int], _Candidate]
     by_image: dict[str, set[Label]]  # image -> its (synset, status) pairs
 
     def of(self, image: str) -> set[Label]:
@@ -121,16 +132,21 @@ class _Labelled:
 
 
 def read_labels(conn: Connection, image_ids: Sequence[str]) -> _Labelled:
-    c = schema.candidate.c
-    rows: dict[tuple[str, int], tuple[str, Any]] = {}
+    c, i = schema.candidate.c, schema.image.c
+    rows: dict[tuple[str, int], _Candidate] = {}
     for start in range(0, len(image_ids), _CHUNK):
         chunk = image_ids[start : start + _CHUNK]
-        query = select(c.image_id, c.synset_id, c.status, c.updated_at).where(c.image_id.in_(chunk))
-        for image, synset, status, updated in conn.execute(query):
-            rows[(image, int(synset))] = (status, updated)
+        query = (
+            select(c.image_id, c.synset_id, c.status, c.updated_at, c.split, c.source, i.licence)
+            .join_from(schema.candidate, schema.image, i.id == c.image_id)
+            .where(c.image_id.in_(chunk))
+        )
+        for image, synset, status, updated, split, source, licence in conn.execute(query):
+            facets = (split or "", source or "", licence or "")
+            rows[(image, int(synset))] = _Candidate(status, updated, facets)
     by_image: dict[str, set[Label]] = {}
-    for (image, synset), (status, _) in rows.items():
-        by_image.setdefault(image, set()).add((synset, status))
+    for (image, synset), candidate in rows.items():
+        by_image.setdefault(image, set()).add((synset, candidate.status))
     return _Labelled(rows, by_image)
 
 
@@ -206,16 +222,34 @@ def _apply(conn: Connection, before: _Labelled, after: _Labelled) -> None:
             for a, key in {(a, key) for s, key in pairs for a in ancestors[s]}:
                 subtree[(a, key)] += sign
     _add_counts(conn, schema.synset_count, {}, own, subtree)
+    _add_facets(conn, _facet_changes(before, after))
     _add_activity(conn, _decisions(before, after))
+
+
+def _facet_changes(before: _Labelled, after: _Labelled) -> Counter[tuple[int, str, str]]:
+    """(synset, facet, value) -> change of its live candidates (those that became or left live)."""
+    changes: Counter[tuple[int, str, str]] = Counter()
+    for pair in before.rows.keys() | after.rows.keys():
+        old, new = before.rows.get(pair), after.rows.get(pair)
+        delta = _is_live(new) - _is_live(old)
+        if delta:
+            facets = (new or old).facets  # type: ignore[union-attr]
+            for facet, value in zip(schema.SYNSET_FACETS, facets, strict=True):
+                changes[(pair[1], facet, value)] += delta
+    return changes
+
+
+def _is_live(candidate: _Candidate | None) -> int:
+    return int(candidate is not None and candidate.status in schema.LIVE_STATUSES)
 
 
 def _decisions(before: _Labelled, after: _Labelled) -> Counter[tuple[date, str]]:
     """Candidates that reached a decided status in this write, by the day they did."""
     days: Counter[tuple[date, str]] = Counter()
-    for pair, (status, updated) in after.rows.items():
+    for pair, candidate in after.rows.items():
         old = before.rows.get(pair)
-        if status in DECIDED and (old is None or old[0] != status):
-            days[(day_of(updated), status)] += 1
+        if candidate.status in DECIDED and (old is None or old.status != candidate.status):
+            days[(day_of(candidate.updated), candidate.status)] += 1
     return days
 
 
@@ -317,6 +351,21 @@ def _add_counts(
                 *(table.c[name] == value for name, value in fixed.items()),
             )
         )
+
+
+def _add_facets(conn: Connection, changes: Counter[tuple[int, str, str]]) -> None:
+    changed = sorted(key for key, n in changes.items() if n)
+    if not changed:
+        return
+    table = schema.synset_facet
+    conn.execute(
+        _upsert(conn, table, ("synset_id", "facet", "value"), ("n",)),
+        [{"synset_id": s, "facet": f, "value": v, "n": changes[(s, f, v)]} for s, f, v in changed],
+    )
+    shrunk = [key for key in changed if changes[key] < 0]
+    for start in range(0, len(shrunk), _CHUNK):
+        keys = tuple_(table.c.synset_id, table.c.facet, table.c.value)
+        conn.execute(delete(table).where(keys.in_(shrunk[start : start + _CHUNK]), table.c.n <= 0))
 
 
 def _add_tally(conn: Connection, tally: Counter[tuple[str, str]]) -> None:

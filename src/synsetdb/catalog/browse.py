@@ -212,26 +212,41 @@ class Grid:
 
 
 def grid(catalog: Catalog, wnid: str, query: GridQuery) -> Grid:
-    """A page of a synset's own images, filtered and sorted (two queries over one synset)."""
+    """A page of a synset's own images, filtered and sorted (two queries over one synset).
+
+    Without a facet filter or a release, the total is the maintained count.
+    """
     synset_id = catalog.synset_id(wnid)
     with catalog.engine.connect() as conn:
         selection, split = _grid_select(conn, synset_id, query)
-        total = conn.execute(
-            select(func.count()).select_from(
-                selection.with_only_columns(schema.candidate.c.id).subquery()
-            )
-        ).scalar_one()
-        rows = conn.execute(
-            selection.add_columns(split)
-            .order_by(*_order(query.sort))
-            .offset(query.offset)
-            .limit(query.limit)
-        ).all()
+        total = _known_total(conn, synset_id, query)
+        if total is None:
+            total = conn.execute(
+                select(func.count()).select_from(
+                    selection.with_only_columns(schema.candidate.c.id).subquery()
+                )
+            ).scalar_one()
+        page = selection.add_columns(split).order_by(*_order(query.sort))
+        rows = conn.execute(_paged(page, synset_id, query)).all()
     tiles = tuple(
         Tile(r.image_id, r.status, r.grid_split, r.source, r.licence, r.width, r.height, r.thumb)
         for r in rows
     )
     return Grid(tiles, int(total), query.offset, query.limit)
+
+
+def _known_total(conn: Connection, synset_id: int, query: GridQuery) -> int | None:
+    """The grid's total from ``synset_count`` when only statuses filter it (else None)."""
+    if query.release is not None or (query.split, query.source, query.licence) != (None,) * 3:
+        return None
+    sc = schema.synset_count.c
+    keys = [LIVE] if set(query.statuses) == set(schema.LIVE_STATUSES) else list(query.statuses)
+    found = conn.execute(
+        select(func.coalesce(func.sum(sc.own), 0)).where(
+            sc.synset_id == synset_id, sc.status.in_(keys)
+        )
+    ).scalar_one()
+    return int(found)
 
 
 def _grid_select(conn: Connection, synset_id: int, query: GridQuery) -> tuple[Select[Any], Any]:
@@ -268,6 +283,43 @@ def _grid_select(conn: Connection, synset_id: int, query: GridQuery) -> tuple[Se
     return selection, split.label("grid_split")
 
 
+# Orders that need no column of the image: the page is chosen among the
+# candidates first, and only its rows are joined with their images.
+_CANDIDATE_ORDERS = {"id", "status", "newest", "oldest"}
+
+
+def _paged(page: Select[Any], synset_id: int, query: GridQuery) -> Select[Any]:
+    """``page`` cut to the query's offset and limit.
+
+    For the catalog's grid in an order of candidate columns, the page's
+    candidates are picked from the ``(synset_id, status, image_id)`` index
+    (and the candidate rows for a date order) before any image row is read:
+    a page of a 3,000-image class reads 60 image rows, not 3,000.
+    """
+    if (
+        query.release is not None
+        or query.licence is not None
+        or query.sort not in _CANDIDATE_ORDERS
+    ):
+        return page.offset(query.offset).limit(query.limit)
+    c = schema.candidate.c
+    where = [c.synset_id == synset_id, c.status.in_(query.statuses)]
+    where += [
+        func.coalesce(column, "") == value
+        for column, value in ((c.split, query.split), (c.source, query.source))
+        if value is not None
+    ]
+    chosen = (
+        select(c.id)
+        .where(*where)
+        .order_by(*_order(query.sort))
+        .offset(query.offset)
+        .limit(query.limit)
+        .scalar_subquery()
+    )
+    return page.where(c.id.in_(chosen))
+
+
 def _order(sort: str) -> tuple[Any, ...]:
     c, i = schema.candidate.c, schema.image.c
     area = i.width * i.height
@@ -299,23 +351,32 @@ class SynsetFacets:
 
 
 def synset_facets(catalog: Catalog, wnid: str, *, release: str | None = None) -> SynsetFacets:
-    """Counts of the synset's own live images (or its release items) by facet (one GROUP BY)."""
+    """Counts of the synset's own live images by facet, from ``synset_facet`` (one read).
+
+    For a release, its items of the synset by split, source and licence (a
+    GROUP BY over the class's items: the release's own rows, not maintained).
+    """
     synset_id = catalog.synset_id(wnid)
-    c, i = schema.candidate.c, schema.image.c
+    facets: dict[str, Counter[str]] = {f: Counter() for f in schema.SYNSET_FACETS}
     with catalog.engine.connect() as conn:
-        selection, split = _grid_select(conn, synset_id, GridQuery(release=release))
-        licence = func.coalesce(i.licence, "")
-        source = func.coalesce(c.source, "")
-        rows = conn.execute(
-            selection.with_only_columns(split, source, licence, func.count()).group_by(
-                split, source, licence
+        if release is None:
+            sf = schema.synset_facet.c
+            found = conn.execute(
+                select(sf.facet, sf.value, sf.n).where(sf.synset_id == synset_id, sf.n > 0)
             )
-        ).all()
-    facets: tuple[Counter[str], Counter[str], Counter[str]] = (Counter(), Counter(), Counter())
-    for split_value, source_value, licence_value, n in rows:
-        for facet, value in zip(facets, (split_value, source_value, licence_value), strict=True):
-            facet[value or ""] += int(n)
-    return SynsetFacets(*(dict(f.most_common()) for f in facets))
+            for facet, value, n in found:
+                facets[facet][value] += int(n)
+        else:
+            c, i = schema.candidate.c, schema.image.c
+            selection, split = _grid_select(conn, synset_id, GridQuery(release=release))
+            values = (split, func.coalesce(c.source, ""), func.coalesce(i.licence, ""))
+            rows = conn.execute(
+                selection.with_only_columns(*values, func.count()).group_by(*values)
+            )
+            for *by_facet, n in rows:
+                for facet, value in zip(schema.SYNSET_FACETS, by_facet, strict=True):
+                    facets[facet][value or ""] += int(n)
+    return SynsetFacets(*(dict(facets[f].most_common()) for f in schema.SYNSET_FACETS))
 
 
 # ----------------------------------------------------------------------------- a facet's grid

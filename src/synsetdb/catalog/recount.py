@@ -67,19 +67,27 @@ class _Fresh:
     releases: dict[tuple[int, int, str], tuple[int, int]]
     tally: dict[tuple[str, str], int]
     activity: dict[tuple[date, str], int]
+    facets: dict[tuple[int, str, str], int]
     shared_images: int = 0
 
 
 def recount(conn: Connection) -> RecountReport:
     """Rebuild every maintained count from the stored rows, in the caller's transaction."""
     fresh = _compute(conn)
-    for table in (schema.synset_count, schema.release_count, schema.image_tally, schema.activity):
+    tables = (schema.synset_count, schema.synset_facet, schema.release_count)
+    for table in (*tables, schema.image_tally, schema.activity):
         conn.execute(delete(table))
     bulk_insert(
         conn,
         schema.synset_count,
         ("synset_id", "status", "own", "subtree"),
         [(s, k, own, sub) for (s, k), (own, sub) in sorted(fresh.synsets.items())],
+    )
+    bulk_insert(
+        conn,
+        schema.synset_facet,
+        ("synset_id", "facet", "value", "n"),
+        [(s, f, v, n) for (s, f, v), n in sorted(fresh.facets.items())],
     )
     bulk_insert(
         conn,
@@ -116,7 +124,30 @@ def _compute(conn: Connection) -> _Fresh:
     for release_id in conn.execute(select(schema.release.c.id)).scalars():
         for (synset, split), pair in release_totals(conn, int(release_id)).items():
             releases[(int(release_id), synset, split)] = pair
-    return _Fresh(synsets, releases, _tally_totals(conn), _activity_totals(conn), shared)
+    return _Fresh(
+        synsets,
+        releases,
+        _tally_totals(conn),
+        _activity_totals(conn),
+        _facet_totals(conn),
+        shared,
+    )
+
+
+def _facet_totals(conn: Connection) -> dict[tuple[int, str, str], int]:
+    """Each synset's own live candidates by split, source and licence (one GROUP BY each)."""
+    c, i = schema.candidate.c, schema.image.c
+    live = c.status.in_(schema.LIVE_STATUSES)
+    columns = {"split": c.split, "source": c.source, "licence": i.licence}
+    totals: dict[tuple[int, str, str], int] = {}
+    for facet in schema.SYNSET_FACETS:
+        value = func.coalesce(columns[facet], "")
+        query = select(c.synset_id, value, func.count()).where(live).group_by(c.synset_id, value)
+        if facet == "licence":
+            query = query.join_from(schema.candidate, schema.image, i.id == c.image_id)
+        for synset, found, n in conn.execute(query):
+            totals[(int(synset), facet, found)] = int(n)
+    return totals
 
 
 def _synset_totals(conn: Connection) -> tuple[dict[Key, tuple[int, int]], int]:
@@ -131,8 +162,8 @@ def _synset_totals(conn: Connection) -> tuple[dict[Key, tuple[int, int]], int]:
     shared_ids = list(conn.execute(many).scalars())
     labels = read_labels(conn, shared_ids).rows
     shared: dict[str, list[Key]] = {}
-    for (image, synset), (status, _) in labels.items():
-        shared.setdefault(image, []).extend((synset, key) for key in keys_of(status))
+    for (image, synset), candidate in labels.items():
+        shared.setdefault(image, []).extend((synset, key) for key in keys_of(candidate.status))
     subtree = subtree_totals(own, shared.values(), ancestors_of(conn, {s for s, _ in own}))
     totals = {pair: (own[pair], subtree[pair]) for pair in own.keys() | subtree.keys()}
     return {pair: counts for pair, counts in totals.items() if any(counts)}, len(shared_ids)
@@ -225,8 +256,14 @@ def count_drift(conn: Connection) -> list[CountDrift]:
         (day_of(d) if isinstance(d, datetime) else d, k): int(n)
         for d, k, n in conn.execute(select(ac.day, ac.kind, ac.n))
     }
+    sf = schema.synset_facet.c
+    stored_facets = {
+        (int(s), f, v): int(n)
+        for s, f, v, n in conn.execute(select(sf.synset_id, sf.facet, sf.value, sf.n))
+    }
     return [
         *_differences("synset_count", stored_synsets, fresh.synsets),
+        *_differences("synset_facet", stored_facets, fresh.facets),
         *_differences("release_count", stored_releases, fresh.releases),
         *_differences("image_tally", stored_tally, fresh.tally),
         *_differences("activity", stored_activity, fresh.activity),

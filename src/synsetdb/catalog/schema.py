@@ -35,6 +35,7 @@ __all__ = [
     "IMAGE_FACETS",
     "LIVE_STATUSES",
     "SPLITS",
+    "SYNSET_FACETS",
     "activity",
     "box",
     "candidate",
@@ -52,6 +53,7 @@ __all__ = [
     "synset",
     "synset_closure",
     "synset_count",
+    "synset_facet",
     "synset_parent",
     "task",
     "task_item",
@@ -68,6 +70,7 @@ LIVE_STATUSES = ("candidate", "accepted", "undecided")
 # rejected: what "images of this synset" means in counts and listings).
 COUNT_KEYS = (*CANDIDATE_STATUSES, "live")
 IMAGE_FACETS = ("source", "licence", "format")
+SYNSET_FACETS = ("split", "source", "licence")
 ACTIVITY_KINDS = ("images", "votes", "accepted", "rejected", "undecided")
 
 metadata = MetaData(
@@ -174,7 +177,9 @@ candidate = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("image_id", "synset_id"),
     CheckConstraint("status IN ('candidate', 'accepted', 'rejected', 'undecided')", name="status"),
-    Index(None, "synset_id", "status"),
+    # A synset's candidates by status, image ids in the index: a grid page sorts
+    # the ids of one class from the index alone, without reading its rows.
+    Index(None, "synset_id", "status", "image_id"),
 )
 
 worker = Table(
@@ -315,6 +320,19 @@ synset_count = Table(
     Column("status", String(16), primary_key=True),
     Column("own", BigInteger, nullable=False),
     Column("subtree", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# A synset's own live candidates (any status but rejected) per value of a facet:
+# ``split`` (the source's official split), ``source`` (the candidate's), ``licence``
+# (its image's); '' stands for "not known". The synset page's counts by facet.
+synset_facet = Table(
+    "synset_facet",
+    metadata,
+    Column("synset_id", ForeignKey("synset.id", ondelete="CASCADE"), primary_key=True),
+    Column("facet", String(16), primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("n", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
 

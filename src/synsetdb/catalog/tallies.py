@@ -75,7 +75,7 @@ def tallies(catalog: Catalog, *, release: str | None = None) -> Tallies:
             .where(sc.own > 0)
             .group_by(sc.synset_id)
         ).all()
-        totals = dict(
+        totals: dict[str, int] = dict(
             conn.execute(
                 select(sc.status, func.sum(sc.own))
                 .where(sc.status != LIVE, sc.own > 0)

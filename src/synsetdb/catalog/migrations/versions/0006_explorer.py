@@ -1,5 +1,8 @@
 """The explorer: maintained counts, near-duplicate groups, browsing rights, indexes.
 
+(The candidates' (synset, status) index gains the image id, so that a grid
+page sorts one class's ids from the index alone.)
+
 The count tables are created empty here; ``Catalog.open(create=True)`` (which
 ``synsetdb migrate`` runs) fills them from the rows already stored, the same
 way ``synsetdb recount`` does, so the migration holds no copy of that logic.
@@ -34,6 +37,21 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("synset_id", "status", name=op.f("pk_synset_count")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "synset_facet",
+        sa.Column("synset_id", sa.Integer(), nullable=False),
+        sa.Column("facet", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["synset_id"],
+            ["synset.id"],
+            name=op.f("fk_synset_facet_synset_id_synset"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("synset_id", "facet", "value", name=op.f("pk_synset_facet")),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -96,6 +114,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("image_id", name=op.f("pk_dup_member")),
     )
     op.create_index(op.f("ix_dup_member_group_id"), "dup_member", ["group_id"])
+    op.drop_index("ix_candidate_synset_id_status", table_name="candidate")
+    op.create_index(
+        op.f("ix_candidate_synset_id_status_image_id"),
+        "candidate",
+        ["synset_id", "status", "image_id"],
+    )
     op.create_index(op.f("ix_image_source_id"), "image", ["source", "id"])
     op.create_index(op.f("ix_image_licence_id"), "image", ["licence", "id"])
     op.create_index(op.f("ix_release_item_image_id"), "release_item", ["image_id"])
@@ -118,6 +142,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_release_item_image_id"), table_name="release_item")
     op.drop_index(op.f("ix_image_licence_id"), table_name="image")
     op.drop_index(op.f("ix_image_source_id"), table_name="image")
+    op.drop_index(op.f("ix_candidate_synset_id_status_image_id"), table_name="candidate")
+    op.create_index("ix_candidate_synset_id_status", "candidate", ["synset_id", "status"])
     op.drop_index(op.f("ix_dup_member_group_id"), table_name="dup_member")
     op.drop_table("dup_member")
     op.drop_index(op.f("ix_dup_group_size"), table_name="dup_group")
@@ -125,4 +151,5 @@ def downgrade() -> None:
     op.drop_table("activity")
     op.drop_table("image_tally")
     op.drop_table("release_count")
+    op.drop_table("synset_facet")
     op.drop_table("synset_count")
