@@ -298,3 +298,15 @@ def test_every_environment_variable_read_is_listed() -> None:
             assert name in ENVIRONMENT, f"{path}: {name}"
     assert env_project_dir({"SYNSETDB_PROJECT": "/p"}) == "/p"
     assert env_project_dir({"SYNSETDB_PROJECT": ""}) is None
+
+
+def test_anonymous_browsing_is_a_web_setting(tmp_path: Path) -> None:
+    path = tmp_path / PROJECT_FILE
+    path.write_text("")
+    assert load_settings(tmp_path, {}).anonymous_browse is False  # off by default
+    path.write_text("[web]\nanonymous_browse = true\n")
+    assert load_settings(tmp_path, {}).anonymous_browse is True
+    path.write_text('[web]\nanonymous_browse = "yes"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path, {})
+    assert info.value.code == "E_CONFIG" and "must be true or false" in str(info.value)

@@ -421,3 +421,12 @@ def test_suggest_prefixes_list_the_ids_they_start(wordnet: Taxonomy) -> None:
     assert DOG in hits and all(h.startswith("n020840") for h in hits)
     assert wordnet.suggest("n99") == []
     assert wordnet.suggest("   ") == []
+
+
+def test_ids_as_people_type_them_read_as_wnids() -> None:
+    from synsetdb.hierarchy.taxonomy import as_wnid
+
+    for typed in ("n02084071", "02084071", "N02084071", " n2084071 ", "2084071"):
+        assert as_wnid(typed) == "n02084071", typed
+    assert as_wnid("C12") == "c00000012"
+    assert as_wnid("dog") is None and as_wnid("n123456789") is None

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
+from ..errors import CatalogError
+
 _BATCH = 50_000
 
 
@@ -57,18 +59,32 @@ def _insert_dicts(
     return written
 
 
+def upsert_insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT with ON CONFLICT clauses (SQLite and PostgreSQL spell them alike).
+
+    Raises:
+        CatalogError: ``E_CATALOG_DRIVER`` on any other backend.
+    """
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    raise CatalogError(
+        f"the catalog's counts need SQLite or PostgreSQL, not {conn.dialect.name}",
+        code="E_CATALOG_DRIVER",
+    )
+
+
 def insert_ignoring_conflicts(conn: Connection, table: Table) -> Any:
     """An INSERT that skips rows clashing with a unique key (a concurrent writer got there first).
 
     ``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL; other backends get a
     plain INSERT and their IntegrityError.
     """
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing()
+    if conn.dialect.name in ("postgresql", "sqlite"):
+        return upsert_insert(conn, table).on_conflict_do_nothing()
     return table.insert()

@@ -26,7 +26,6 @@ with two parents counts under both, and once under their common ancestors.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -47,7 +46,7 @@ from sqlalchemy import (
 )
 
 from . import schema
-from ._bulk import bulk_insert
+from ._bulk import bulk_insert, upsert_insert
 
 __all__ = [
     "ALL_SPLITS",
@@ -62,8 +61,6 @@ __all__ = [
     "store_release_counts",
     "subtree_totals",
 ]
-
-log = logging.getLogger(__name__)
 
 LIVE = "live"
 ALL_SPLITS = "all"
@@ -289,11 +286,7 @@ def bump_generation(conn: Connection) -> None:
     An upsert of one row: it always takes that row's lock (see :func:`counting`).
     """
     meta = schema.project_meta
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(meta).values(key=GENERATION_KEY, value="1")
+    statement = upsert_insert(conn, meta).values(key=GENERATION_KEY, value="1")
     grown = cast(cast(meta.c.value, BigInteger) + 1, Text)
     conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": grown}))
 
@@ -310,11 +303,7 @@ def counts_generation(conn: Connection) -> int:
 
 def _upsert(conn: Connection, table: Table, keys: Sequence[str], added: Sequence[str]) -> Any:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(table)
+    statement = upsert_insert(conn, table)
     return statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: table.c[name] + statement.excluded[name] for name in added},

@@ -65,9 +65,6 @@ class SynsetCounts:
         return {"own": dict(self.own), "subtree": dict(self.subtree)}
 
 
-NO_IMAGES = SynsetCounts()
-
-
 def release_id(conn: Connection, name: str) -> int:
     """The id of the release called ``name``.
 

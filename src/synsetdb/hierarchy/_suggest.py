@@ -14,6 +14,13 @@ def looks_like_id(text: str) -> bool:
     return bool(_ID_LIKE.match(text.strip().lower()))
 
 
+def as_wnid(text: str) -> str | None:
+    """The id ``text`` names when read as people type ids (``02084071``, ``N02084071``,
+    ``n2084071`` are all ``n02084071``); None when it does not read as one."""
+    m = _ID_LIKE.match(text.strip().lower())
+    return None if m is None else f"{m.group(1) or 'n'}{int(m.group(2)):08d}"
+
+
 def suggest_ids(text: str, wnids: Sequence[str], known: Collection[str], n: int = 5) -> list[str]:
     """Ids in ``wnids`` that ``text`` probably meant, best first.
 
@@ -23,11 +30,11 @@ def suggest_ids(text: str, wnids: Sequence[str], known: Collection[str], n: int 
     (``n0208407``). Anything else gives no suggestions.
     """
     m = _ID_LIKE.match(text.strip().lower())
-    if m is None:
+    padded = as_wnid(text)
+    if m is None or padded is None:
         return []
     letter, digits = m.group(1) or "n", m.group(2)
     found: list[str] = []
-    padded = f"{letter}{int(digits):08d}"
     if padded in known:
         found.append(padded)
     if len(digits) < 8:

@@ -12,10 +12,10 @@ from typing import Any
 from ..errors import TaxonomyError, TaxonomyFileError, UnknownSynsetError
 from . import _graph
 from ._search import SearchIndex
-from ._suggest import looks_like_id, suggest_ids
+from ._suggest import as_wnid, looks_like_id, suggest_ids
 from .synset import Depth, Synset
 
-__all__ = ["Entry", "Taxonomy", "suggest_ids"]
+__all__ = ["Entry", "Taxonomy", "as_wnid", "suggest_ids"]
 
 ENTITY = "n00001740"
 _LCA_CHUNK = 1 << 16  # pairs per NumPy pass in lca_many: ~10 MB of temporaries

@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +21,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ..catalog.browse import image_keys
-from ..errors import SynsetdbError
+from ..errors import EvaluationError, SynsetdbError
+from ..evaluate._files import write_atomically
 from ..evaluate.baselines.cluster import cluster_images
 from ..evaluate.baselines.data import decode_small
 from ..evaluate.features import embedder_named
@@ -142,13 +141,11 @@ def compute(state: WebState, wnid: str, chosen: Settings) -> ClusterView:
 
 
 def _keep(path: Path, data: dict[str, Any]) -> None:
+    """Keep the result (written whole); a project that cannot be written still shows it."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".clusters-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out)
-        Path(tmp).replace(path)
-    except OSError as exc:
+        write_atomically(path, lambda out: out.write(json.dumps(data).encode()))
+    except (OSError, EvaluationError) as exc:
         log.warning("cannot keep the clusters in %s: %s", path.parent, exc)
 
 

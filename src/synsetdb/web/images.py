@@ -17,7 +17,7 @@ from ..catalog.image_info import ImageInfo, image_info
 from ..release.store import BLURRED_RENDITION
 from ..verify.report import candidate_confidences
 from .access import BrowserDep
-from .media import is_image_id
+from .media import BROWSER_FORMATS, is_image_id
 from .releases_common import ReleaseParam, check_release
 from .state import PageError, WebState, render, web_state
 
@@ -25,9 +25,6 @@ __all__ = ["ImageDetail", "api", "pages"]
 
 pages = APIRouter()
 api = APIRouter(tags=["images"])
-
-# Formats a browser draws; others are shown by their thumbnail only.
-SHOWN_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +90,7 @@ def image_page(
         "info": info,
         "confidence": found.confidence,
         "names": names,
-        "shown": info.format in SHOWN_FORMATS,
+        "shown": info.format in BROWSER_FORMATS,  # others: the thumbnail only
         "blurred": BLURRED_RENDITION in info.renditions,
         "groups": groups,
         "release": release,

@@ -20,15 +20,15 @@ from .access import NOT_GRANTED, may_browse
 from .auth import current_visitor
 from .state import PageError, web_state
 
-__all__ = ["etag_matches", "is_image_id", "router"]
+__all__ = ["BROWSER_FORMATS", "etag_matches", "is_image_id", "router"]
 
 router = APIRouter()
 
 _IMAGE_ID = re.compile(r"[0-9a-f]{64}")
 _KIND = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _YEAR = 365 * 24 * 3600
-# What browsers show inline; any other format is sent as a download.
-_MEDIA_TYPES = {
+# Formats browsers show inline, and their media types; any other is sent as a download.
+BROWSER_FORMATS = {
     "JPEG": "image/jpeg",
     "PNG": "image/png",
     "GIF": "image/gif",
@@ -74,7 +74,7 @@ def thumbnail(request: Request, image_id: str) -> Response:
 def original(request: Request, image_id: str) -> Response:
     """An image's original bytes, as stored (its format's media type)."""
     files = _files(request, image_id)
-    return _blob(request, files.blob_key, _MEDIA_TYPES.get(files.format))
+    return _blob(request, files.blob_key, BROWSER_FORMATS.get(files.format))
 
 
 @router.get("/rendition/{image_id}/{kind}")

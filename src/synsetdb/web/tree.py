@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..catalog.browse import synset_counts
+from ..hierarchy.taxonomy import as_wnid
 from .access import BrowserDep
 from .display import lemma
 from .nodes import TreeNode, children_of, roots_of
@@ -114,15 +114,6 @@ def tree_page(
 def search_page(request: Request, visitor: BrowserDep, q: Text = "") -> Response:
     """Search without JavaScript: the hits as a page; a known wnid goes straight to its synset."""
     hits = search_hits(request, q)
-    if len(hits) == 1 or (hits and hits[0].wnid == _as_wnid(q)):
+    if len(hits) == 1 or (hits and hits[0].wnid == as_wnid(q)):
         return RedirectResponse(f"/synset/{hits[0].wnid}", status_code=303)
     return render(request, "search.html", {"visitor": visitor, "q": q, "hits": hits})
-
-
-_TYPED_ID = re.compile(r"n?([0-9]{1,8})")
-
-
-def _as_wnid(text: str) -> str:
-    """A wnid as people type it (``02084071``, ``N02084071``) written the catalog's way."""
-    found = _TYPED_ID.fullmatch(text.strip().lower())
-    return f"n{found.group(1).zfill(8)}" if found else text.strip()
