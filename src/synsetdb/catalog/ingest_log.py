@@ -284,6 +284,7 @@ def _insert_candidates(
                 "image_id": e.image.id if e.image else None,
                 "synset_id": e.synset_id,
                 "status": status,
+                "decided_by": None if status == "candidate" else "source",
                 "source": e.source,
                 "split": e.split,
                 "file_name": e.file_name,

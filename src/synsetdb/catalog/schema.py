@@ -32,6 +32,7 @@ __all__ = [
     "ACTIVITY_KINDS",
     "CANDIDATE_STATUSES",
     "COUNT_KEYS",
+    "DECIDED_BY",
     "IMAGE_FACETS",
     "LIVE_STATUSES",
     "SPLITS",
@@ -39,6 +40,7 @@ __all__ = [
     "activity",
     "box",
     "candidate",
+    "decision",
     "dup_group",
     "dup_member",
     "image",
@@ -62,6 +64,10 @@ __all__ = [
 ]
 
 CANDIDATE_STATUSES = ("candidate", "accepted", "rejected", "undecided")
+# How a candidate was decided: its source was trusted at ingest ("source"), the
+# crowd's votes reached consensus ("crowd"), or a person decided it ("person":
+# `synsetdb label accept|reject`, or the single-annotator review mode).
+DECIDED_BY = ("source", "crowd", "person")
 INGEST_STATUSES = ("added", "duplicate", "rejected")
 SPLITS = ("train", "val", "test")
 # Statuses that count as "an image of this synset" in counts and listings.
@@ -175,6 +181,8 @@ candidate = Table(
     Column("provenance", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # How a decided candidate got its status (DECIDED_BY); NULL while undecided.
+    Column("decided_by", String(16)),
     UniqueConstraint("image_id", "synset_id"),
     CheckConstraint("status IN ('candidate', 'accepted', 'rejected', 'undecided')", name="status"),
     # A synset's candidates by status, image ids in the index: a grid page sorts
@@ -245,6 +253,21 @@ vote = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index(None, "candidate_id"),
     Index(None, "worker_id"),
+)
+
+# Append-only: every decision taken after ingest (a crowd's consensus, a person's
+# bulk accept or reject, a trusted source), with who took it and why.
+decision = Table(
+    "decision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("candidate_id", ForeignKey("candidate.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # the status the candidate got
+    Column("decided_by", String(16), nullable=False),  # DECIDED_BY
+    Column("actor", Text),  # a person's name, a source's, an aggregator's
+    Column("reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "candidate_id"),
 )
 
 box = Table(

@@ -320,7 +320,7 @@ def apply_decisions(conn: Connection, decisions: Mapping[int, str]) -> dict[str,
                 rows = conn.execute(
                     update(c)
                     .where(c.c.id.in_(ids[start : start + _CHUNK]), c.c.status == "candidate")
-                    .values(status=status, updated_at=now)
+                    .values(status=status, decided_by="crowd", updated_at=now)
                 ).rowcount
                 changed[status] = changed.get(status, 0) + int(rows)
     return changed
