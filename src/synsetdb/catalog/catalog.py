@@ -26,7 +26,7 @@ from sqlalchemy.exc import (
 from ..errors import CatalogError, SchemaVersionError, UnknownSynsetError
 from ..hierarchy import Taxonomy
 from ..hierarchy.taxonomy import suggest_ids
-from . import aggregates, migrate, recount, schema
+from . import aggregates, ingest_reads, migrate, recount, schema
 from ._bulk import insert_ignoring_conflicts
 from ._taxonomy_sync import (
     TAXONOMY_FINGERPRINT_KEY,
@@ -420,6 +420,29 @@ class Catalog:
         """Keys of ``source`` already in the ingest log: a re-run skips them."""
         with self.engine.connect() as conn:
             return done_keys(conn, source)
+
+    def ingest_sources(self) -> list[ingest_reads.SourceSummary]:
+        """Every source ingested, with its inputs by outcome; the latest first."""
+        with self.engine.connect() as conn:
+            return ingest_reads.sources(conn)
+
+    def ingest_log(
+        self,
+        *,
+        source: str | None = None,
+        status: str | None = None,
+        code: str | None = None,
+        limit: int | None = None,
+    ) -> tuple[list[ingest_reads.LoggedInput], int]:
+        """Logged inputs (of a source, a status, a code) in order, and how many match.
+
+        ``source`` may be a folder's path. Raises ``NotFoundError``
+        (``E_UNKNOWN_SOURCE``) for a source never ingested.
+        """
+        with self.engine.connect() as conn:
+            return ingest_reads.logged_inputs(
+                conn, source=source, status=status, code=code, limit=limit
+            )
 
     # ----------------------------------------------------------------- reports
 

@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (importing registers the commands)
     eval_cmds,
     export_cmds,
     ingest_cmds,
+    label_cmds,
     project_cmds,
     release_cmds,
     taxonomy_cmds,

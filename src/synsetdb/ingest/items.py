@@ -87,6 +87,10 @@ class Source(Protocol):
         """
         ...
 
+    # A source may also offer ``check_labels(synset_ids, describe)``, called
+    # before any work, to refuse labels that cannot be right as a whole
+    # (:meth:`synsetdb.ingest.FolderSource.check_labels`).
+
 
 @dataclass(frozen=True, slots=True)
 class Rendition:

@@ -33,9 +33,10 @@ from ..catalog import (
 from ..engine import LocalEngine
 from ..errors import ConfigError, IngestError
 from .items import Inspected, Rejected, Source, SourceItem
+from .labels import unknown_label_message
 from .validate import ValidationConfig, inspect_image
 
-__all__ = ["IngestConfig", "IngestReport", "ingest"]
+__all__ = ["IngestConfig", "IngestReport", "Rejection", "ingest"]
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,21 @@ class IngestConfig:
             raise ConfigError("label_status must be 'candidate' or 'accepted'", code="E_CONFIG")
 
 
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One input of this run that was not stored: where it was, the code and the reason."""
+
+    input: str  # a file's path, a URL, an archive member or a source's key
+    code: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"input": self.input, "code": self.code, "detail": self.detail}
+
+
 @dataclass(slots=True)
 class IngestReport:
-    """Counts by outcome and by reason code; ``to_dict`` for ``--json``.
+    """Counts by outcome and by reason code, and every rejected input; ``to_dict`` for ``--json``.
 
     ``total`` is what the source holds, skipped inputs included, when the source
     can tell (:meth:`~synsetdb.ingest.items.Source.total`); it arrives from a
@@ -85,6 +98,7 @@ class IngestReport:
     codes: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
     total: int | None = None
+    rejections: list[Rejection] = field(default_factory=list)  # in input order
 
     @property
     def processed(self) -> int:
@@ -115,6 +129,7 @@ class IngestReport:
             "codes": dict(sorted(self.codes.items())),
             "elapsed_s": round(self.elapsed_s, 3),
             "items_per_s": round(self.rate, 1),
+            "rejections": [r.to_dict() for r in self.rejections],
         }
 
 
@@ -194,6 +209,7 @@ class _Run:
         self.synset_ids: Mapping[str, int] = self.catalog.synset_ids()
         self.report = IngestReport(source.name)
         self.batch: list[IngestEntry] = []
+        self.batch_rejections: list[Rejection] = []
         self.pending: Future[None] | None = None
         self.writer: ThreadPoolExecutor
         self.started = time.perf_counter()
@@ -201,6 +217,9 @@ class _Run:
         self.lock = threading.Lock()
 
     def execute(self) -> IngestReport:
+        check_labels = getattr(self.source, "check_labels", None)
+        if check_labels is not None:  # a source that can refuse bad labels before any work
+            check_labels(self.synset_ids, self._unknown_label)
         threading.Thread(target=self._count, name="synsetdb-total", daemon=True).start()
         done = self.catalog.done_keys(self.source.name)
         self.report.skipped = len(done)
@@ -250,13 +269,22 @@ class _Run:
     def _label_problem(self, item: SourceItem) -> Rejected | None:
         for wnid in {item.wnid, *(box.wnid for box in item.boxes)} - {None}:
             if wnid not in self.synset_ids:
-                return Rejected("E_LABEL", f"{wnid!r} is not a synset of this project's taxonomy")
+                assert wnid is not None
+                return Rejected("E_LABEL", self._unknown_label(wnid))
         return None
+
+    @functools.cache  # noqa: B019  (one run, a handful of distinct bad labels)
+    def _unknown_label(self, wnid: str) -> str:
+        """Why a label is refused, with the synsets it probably meant."""
+        return unknown_label_message(wnid, self.project.taxonomy)
 
     def _add(self, item: SourceItem, result: ImageRecord | Rejected) -> None:
         ids = self.synset_ids
         image = self._with_origin(result, item) if isinstance(result, ImageRecord) else None
         rejected = result if isinstance(result, Rejected) else None
+        if rejected is not None:
+            where = item.path or item.provenance.get("url") or item.key
+            self.batch_rejections.append(Rejection(str(where), rejected.code, rejected.detail))
         self.batch.append(
             IngestEntry(
                 source=self.source.name,
@@ -287,14 +315,15 @@ class _Run:
             return
         self._wait_for_writer()  # batches commit in order, one at a time
         batch, self.batch = self.batch, []
-        self.pending = self.writer.submit(self._write, batch)
+        rejections, self.batch_rejections = self.batch_rejections, []
+        self.pending = self.writer.submit(self._write, batch, rejections)
 
     def _wait_for_writer(self) -> None:
         if self.pending is not None:
             pending, self.pending = self.pending, None
             pending.result()  # re-raises the writer's error here
 
-    def _write(self, batch: list[IngestEntry]) -> None:
+    def _write(self, batch: list[IngestEntry], rejections: list[Rejection]) -> None:
         """Writer thread: make the batch's blobs durable, then commit its rows."""
         if any(e.image is not None for e in batch):
             self.project.blobs.sync()  # blobs reach the disk before rows that name them
@@ -303,6 +332,7 @@ class _Run:
         self.report.duplicate += tally.duplicate
         self.report.rejected += tally.rejected
         self.report.codes.update(e.code for e in batch if e.code)
+        self.report.rejections.extend(rejections)
         self.report.elapsed_s = time.perf_counter() - self.started
         if self.progress is not None:
             self.progress(self.report)

@@ -277,7 +277,7 @@ def aggregate(
         report.decisions[status] = report.decisions.get(status, 0) + 1
     if apply:
         with catalog.engine.begin() as conn:
-            report.applied = apply_decisions(conn, decisions)
+            report.applied = apply_decisions(conn, decisions, actor=method)
     return report
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from ..catalog import Catalog, aggregates, schema
 from ..errors import VerifyError
 from .consensus import ConfidenceTable, ConsensusConfig, Decision, decide
+from .labels import log_decisions
 
 __all__ = [
     "Submission",
@@ -300,12 +301,15 @@ def refresh_decisions(
         return apply_decisions(conn, dict(zip(ids, decided.tolist(), strict=True)))
 
 
-def apply_decisions(conn: Connection, decisions: Mapping[int, str]) -> dict[str, int]:
+def apply_decisions(
+    conn: Connection, decisions: Mapping[int, str], *, actor: str = "consensus"
+) -> dict[str, int]:
     """Give candidates still in status ``candidate`` the status their decision means.
 
     ``decisions`` maps candidate ids to :class:`Decision` values; open ones
-    change nothing, nor do candidates decided before. Returns the rows changed
-    per new status.
+    change nothing, nor do candidates decided before. Each change is the
+    crowd's (``decided_by = 'crowd'``) and is logged with ``actor``, the method
+    that decided. Returns the rows changed per new status.
     """
     by_status: dict[str, list[int]] = {}
     for candidate, decision in decisions.items():
@@ -317,12 +321,24 @@ def apply_decisions(conn: Connection, decisions: Mapping[int, str]) -> dict[str,
     with aggregates.counting_candidates(conn, [i for ids in by_status.values() for i in ids]):
         for status, ids in by_status.items():
             for start in range(0, len(ids), _CHUNK):
-                rows = conn.execute(
+                still_open = (
+                    conn.execute(
+                        select(c.c.id).where(
+                            c.c.id.in_(ids[start : start + _CHUNK]), c.c.status == "candidate"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                if not still_open:
+                    continue
+                conn.execute(
                     update(c)
-                    .where(c.c.id.in_(ids[start : start + _CHUNK]), c.c.status == "candidate")
+                    .where(c.c.id.in_(still_open))
                     .values(status=status, decided_by="crowd", updated_at=now)
-                ).rowcount
-                changed[status] = changed.get(status, 0) + int(rows)
+                )
+                log_decisions(conn, still_open, status, "crowd", actor=actor, reason=None, now=now)
+                changed[status] = changed.get(status, 0) + len(still_open)
     return changed
 
 

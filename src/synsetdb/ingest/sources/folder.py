@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Container, Iterator
+from collections.abc import Callable, Container, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from ...errors import IngestError
 from ..items import Rejected, SourceItem
@@ -17,23 +18,97 @@ class FolderSource:
     """A folder of images.
 
     Without a mapping, every file under ``<root>/<label>/`` (any depth) gets the
-    folder name as its label, as torchvision's ImageFolder does; files directly
-    in ``root`` get no label. With a mapping file (CSV or TSV with columns
-    ``path`` and ``wnid``, header optional), exactly the listed files are read,
-    paths relative to ``root``. Hidden files and folders are skipped.
+    folder name as its label, as torchvision's ImageFolder does; a file directly
+    in ``root`` is rejected (``E_NO_LABEL``) rather than stored without one.
+    With a mapping file (CSV or TSV with columns ``path`` and ``wnid``, header
+    optional), exactly the listed files are read, paths relative to ``root``.
+    Hidden files and folders are skipped.
+
+    Args:
+        root: the folder.
+        mapping: the mapping file, if the labels are not folder names.
+        label: one wnid for every file (``root`` is one class's folder).
+        unlabelled: store every file without a label (folder names are not labels).
+        licence, author: recorded for every image (a lab's own photos).
+        name: the source's name, the namespace of its keys for resuming
+            (default ``folder:<root>``).
     """
 
-    def __init__(self, root: str | Path, mapping: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        mapping: str | Path | None = None,
+        *,
+        label: str | None = None,
+        unlabelled: bool = False,
+        licence: str | None = None,
+        author: str | None = None,
+        name: str | None = None,
+    ) -> None:
         self.root = Path(root).resolve()
         self.mapping = Path(mapping).resolve() if mapping is not None else None
         if not self.root.is_dir():
             raise IngestError(f"{self.root} is not a folder", code="E_LAYOUT")
         if self.mapping is not None and not self.mapping.is_file():
             raise IngestError(f"mapping file {self.mapping} does not exist", code="E_LAYOUT")
+        if sum((mapping is not None, label is not None, unlabelled)) > 1:
+            raise IngestError(
+                "give at most one of a mapping, one label for all, or unlabelled",
+                code="E_CONFIG",
+            )
+        if name is not None and not name.strip():
+            raise IngestError("a source name cannot be empty", code="E_CONFIG")
+        self.label, self.unlabelled = label, unlabelled
+        self.provenance: Mapping[str, Any] = {
+            k: v for k, v in (("licence", licence), ("author", author)) if v
+        }
+        self._name = name.strip() if name is not None else None
 
     @property
     def name(self) -> str:
-        return f"folder:{self.root}"
+        return self._name or f"folder:{self.root}"
+
+    def check_labels(self, synset_ids: Container[str], describe: Callable[[str], str]) -> None:
+        """Refuse, before anything is read, a tree whose labels cannot be right.
+
+        Without a mapping or a label for all: a folder with no ``<wnid>/``
+        folders (often one class's folder given by itself) would store its
+        images without a label, and a tree none of whose folders is a synset
+        (``cats/``, ``dogs/``) would reject every image. ``describe`` says
+        what an unknown label probably meant.
+
+        Raises:
+            IngestError: ``E_NO_LABELS`` or ``E_LABEL``, saying what to do.
+        """
+        if self.label is not None and self.label not in synset_ids:
+            raise IngestError(describe(self.label), code="E_LABEL")
+        if self.mapping is not None or self.label is not None or self.unlabelled:
+            return
+        folders = sorted(
+            e.name for e in os.scandir(self.root) if e.is_dir() and not e.name.startswith(".")
+        )
+        if not folders and self.root.name in synset_ids:
+            raise IngestError(
+                f"{self.root} looks like one class's folder ({self.root.name}): ingest it with "
+                f"--synset {self.root.name}, or give its parent folder",
+                code="E_NO_LABELS",
+            )
+        if not folders:
+            raise IngestError(
+                f"{self.root} has no <wnid>/ folders, so its images would get no label. "
+                "If it is one class's folder, name the class with --synset WNID; "
+                "label files with --mapping FILE; or pass --unlabelled to store them unlabelled",
+                code="E_NO_LABELS",
+            )
+        if not any(f in synset_ids for f in folders):
+            shown = "; ".join(describe(f) for f in folders[:3])
+            more = f" (and {len(folders) - 3} more folders)" if len(folders) > 3 else ""
+            raise IngestError(
+                f"none of the {len(folders)} folders in {self.root} is a synset id: {shown}{more}. "
+                "Rename the folders to wnids, label the files with --mapping FILE, "
+                "or pass --unlabelled",
+                code="E_LABEL",
+            )
 
     def items(self, skip: Container[str] = frozenset()) -> Iterator[SourceItem]:
         found = self._mapped() if self.mapping is not None else self._walk()
@@ -47,10 +122,27 @@ class FolderSource:
 
     def _walk(self) -> Iterator[SourceItem]:
         for here, relative, files in self._folders():
-            label = relative.parts[0] if relative.parts else None
+            label = self._label_of(relative)
             for file in files:
                 key = (relative / file).as_posix()
-                yield SourceItem(key=key, name=file, wnid=label, path=str(here / file))
+                problem = None
+                if label is None and not self.unlabelled:
+                    problem = Rejected("E_NO_LABEL", f"{key} is not in a <wnid>/ folder")
+                yield SourceItem(
+                    key=key,
+                    name=file,
+                    wnid=label,
+                    path=str(here / file),
+                    provenance=self.provenance,
+                    problem=problem,
+                )
+
+    def _label_of(self, relative: Path) -> str | None:
+        if self.unlabelled:
+            return None
+        if self.label is not None:
+            return self.label
+        return relative.parts[0] if relative.parts else None
 
     def _folders(self) -> Iterator[tuple[Path, Path, list[str]]]:
         """(folder, its path relative to ``root``, its files) in walk order, hidden names out."""
@@ -91,6 +183,7 @@ class FolderSource:
             return SourceItem(key=f"line:{line_no}", name="", provenance=where, problem=problem)
         relative, wnid = row[0].strip(), row[1].strip() or None
         path = (self.root / relative).resolve()
+        where = {**self.provenance, **where}
         item = SourceItem(key=relative, name=path.name, wnid=wnid, path=str(path), provenance=where)
         if not path.is_file():
             missing = Rejected("E_MISSING", f"{relative} (line {line_no}) does not exist")
