@@ -1,4 +1,4 @@
-"""Multi-index hashing internals for ``dups``: popcounts, split plans, bucket tables."""
+"""Multi-index hashing internals for ``dups`` and ``linking``: popcounts, split plans, tables."""
 
 from __future__ import annotations
 
@@ -143,8 +143,12 @@ class Table:
     @classmethod
     def build(cls, uniq: U64, shift: int, bits: int, radius: int, cap: int | None) -> Table:
         keys = (uniq >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
-        order = np.argsort(keys, kind="stable").astype(np.int64)
-        keys = keys[order]
+        if shift + bits == 64:  # the leading bits of sorted hashes are sorted already
+            order = np.arange(len(keys), dtype=np.int64)
+        else:  # 32-bit keys sort about a quarter faster than 64-bit ones
+            narrow = keys.astype(np.uint32) if bits <= 32 else keys
+            order = np.argsort(narrow, kind="stable").astype(np.int64)
+            keys = keys[order]
         starts = None
         if direct(bits, len(uniq)):
             counts = np.bincount(keys.view(np.int64), minlength=1 << bits)

@@ -1,0 +1,168 @@
+"""Variant hashes: the 64-bit DCT pHash of what people commonly make of one picture.
+
+A single pHash changes by 6–20 bits when a photo is cropped by 5–20%, turned
+by a few degrees or mirrored (measured in ``bench/near_duplicates.py``), so a
+copy made that way is not within the usual radius of its original. Rather than
+widen the radius (which groups unrelated pictures), each image also gets the
+pHashes of the views that such copies show: the image mirrored, trimmed from
+each side and corner by 5–20%, its centre, and straightened by a few degrees
+(turned and cropped to the largest upright rectangle of the same shape, as a
+photo editor's straighten tool does). A copy's own pHash then lies close to
+one of its original's *variant* hashes; :mod:`synsetdb.imaging.linking` joins
+every image's variant hashes against every image's own pHash with
+multi-index hashing.
+
+The views are taken from one 128 × 128 grey rendition of the picture, squashed
+like the pHash's own 32 × 32 grid; a window of it is area-averaged to 32 × 32
+by a matrix product, and the mirrored view of each window costs nothing: a
+horizontal flip only negates the DCT coefficients of odd horizontal frequency.
+Bits are set as in :func:`synsetdb.ingest.phash.phash` (above the median of
+the 8 × 8 lowest frequencies), so the full view equals the pHash up to
+resampling (0–2 bits).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+__all__ = ["VARIANTS_VERSION", "VARIANT_COUNT", "VIEWS", "variant_hashes"]
+
+#: Bump when the views or their order change: stored hashes of another version are recomputed.
+VARIANTS_VERSION = 1
+
+_GRID = 128  # side of the grey rendition the views are cut from
+_SIDE = 32  # each view is area-averaged to _SIDE × _SIDE, as for the pHash
+_KEEP = 8
+_DECIMALS = 6
+_MIDDLE = (_KEEP * _KEEP // 2 - 1, _KEEP * _KEEP // 2)
+_TRIMS = (0.05, 0.1, 0.15, 0.2)  # one view per 5% step: each tolerates about ±2.5%
+_CORNER_TRIMS = (0.05, 0.1, 0.15, 0.2)
+_CENTRE_TRIMS = (0.05, 0.1)  # trimmed from every side
+_ANGLES = (-9.0, -6.0, -3.0, 3.0, 6.0, 9.0)  # straightened views, degrees
+
+Window = tuple[float, float, float, float]  # left, top, right, bottom in 0..1
+
+
+def _windows() -> tuple[tuple[str, Window], ...]:
+    found: list[tuple[str, Window]] = []
+    for t in _TRIMS:
+        found += [
+            (f"left-{t}", (t, 0.0, 1.0, 1.0)),
+            (f"right-{t}", (0.0, 0.0, 1.0 - t, 1.0)),
+            (f"top-{t}", (0.0, t, 1.0, 1.0)),
+            (f"bottom-{t}", (0.0, 0.0, 1.0, 1.0 - t)),
+        ]
+    for t in _CORNER_TRIMS:
+        found += [
+            (f"top-left-{t}", (t, t, 1.0, 1.0)),
+            (f"top-right-{t}", (0.0, t, 1.0 - t, 1.0)),
+            (f"bottom-left-{t}", (t, 0.0, 1.0, 1.0 - t)),
+            (f"bottom-right-{t}", (0.0, 0.0, 1.0 - t, 1.0 - t)),
+        ]
+    found += [(f"centre-{t}", (t, t, 1.0 - t, 1.0 - t)) for t in _CENTRE_TRIMS]
+    return tuple(found)
+
+
+_WINDOWS = _windows()
+#: The name of each variant hash, in stored order.
+VIEWS: tuple[str, ...] = (
+    "mirror",
+    *(name for name, _ in _WINDOWS),
+    *(f"turn{a:+g}" for a in _ANGLES),
+)
+VARIANT_COUNT = len(VIEWS)
+
+
+def variant_hashes(image: Image.Image) -> NDArray[np.int64]:
+    """The variant hashes of an upright picture, in the order of :data:`VIEWS`.
+
+    Args:
+        image: a decoded image in display orientation (RGB or grey; a
+            thumbnail is enough: the views are 128 pixels across).
+
+    Returns:
+        ``VARIANT_COUNT`` signed 64-bit hashes.
+
+    Example:
+        >>> from PIL import Image
+        >>> variant_hashes(Image.radial_gradient("L").resize((300, 200))).shape
+        (45,)
+    """
+    grey = image if image.mode == "L" else image.convert("L")
+    square = np.asarray(grey.resize((_GRID, _GRID), Image.Resampling.BOX), dtype=np.float64)
+    coeffs = [_mirror(_window_coeffs(square, (0.0, 0.0, 1.0, 1.0)))]
+    coeffs += [_window_coeffs(square, window) for _, window in _WINDOWS]
+    coeffs += [_turned_coeffs(grey, angle) for angle in _ANGLES]
+    return _bits(np.stack(coeffs))
+
+
+def _window_coeffs(square: NDArray[np.float64], window: Window) -> NDArray[np.float64]:
+    left, top, right, bottom = window
+    rows = _projection(top, bottom)
+    cols = _projection(left, right)
+    result: NDArray[np.float64] = rows @ square @ cols.T
+    return result
+
+
+def _mirror(coeffs: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The coefficients of the horizontally mirrored view: odd horizontal frequencies negated."""
+    signs = np.where(np.arange(_KEEP) % 2 == 1, -1.0, 1.0)
+    result: NDArray[np.float64] = coeffs * signs[None, :]
+    return result
+
+
+def _turned_coeffs(grey: Image.Image, angle: float) -> NDArray[np.float64]:
+    """The view a straighten tool gives: turned, cropped to the largest same-shape rectangle."""
+    width, height = grey.size
+    scale = _GRID / max(width, height)
+    small = grey.resize(
+        (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX
+    )
+    w, h = small.size
+    turned = small.rotate(angle, resample=Image.Resampling.BILINEAR)
+    t = math.radians(abs(angle))
+    keep = min(w / (w * math.cos(t) + h * math.sin(t)), h / (w * math.sin(t) + h * math.cos(t)))
+    box = ((w - w * keep) / 2, (h - h * keep) / 2, (w + w * keep) / 2, (h + h * keep) / 2)
+    view = turned.resize((_SIDE, _SIDE), Image.Resampling.BOX, box=box)
+    basis = _dct_basis()
+    result: NDArray[np.float64] = basis @ np.asarray(view, dtype=np.float64) @ basis.T
+    return result
+
+
+def _bits(coeffs: NDArray[np.float64]) -> NDArray[np.int64]:
+    """One hash per 8 × 8 block: bit i set when coefficient i is above the block's median."""
+    low = np.round(coeffs.reshape(len(coeffs), _KEEP * _KEEP), _DECIMALS)
+    middle = np.partition(low, _MIDDLE, axis=1)
+    median = (middle[:, _MIDDLE[0]] + middle[:, _MIDDLE[1]]) / 2.0
+    packed = np.packbits(low > median[:, None], axis=1)
+    return packed.view(">i8").astype(np.int64).ravel()
+
+
+@functools.cache
+def _projection(start: float, stop: float) -> NDArray[np.float64]:
+    """The DCT basis times the area-averaging of ``[start, stop]`` of the grid to _SIDE samples."""
+    edges = np.linspace(start * _GRID, stop * _GRID, _SIDE + 1)
+    pixel = np.arange(_GRID, dtype=np.float64)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    overlap = np.clip(np.minimum(hi, pixel + 1) - np.maximum(lo, pixel), 0.0, None)
+    averaging = overlap / overlap.sum(axis=1, keepdims=True)
+    result: NDArray[np.float64] = _dct_basis() @ averaging
+    result.setflags(write=False)
+    return result
+
+
+@functools.cache
+def _dct_basis() -> NDArray[np.float64]:
+    """The first _KEEP rows of the orthonormal _SIDE-point DCT-II matrix (as the pHash's)."""
+    n = np.arange(_SIDE, dtype=np.float64)
+    k = np.arange(_KEEP, dtype=np.float64)[:, None]
+    basis: NDArray[np.float64] = np.cos(np.pi * (2.0 * n + 1.0) * k / (2.0 * _SIDE))
+    basis *= np.sqrt(2.0 / _SIDE)
+    basis[0] /= np.sqrt(2.0)
+    basis.setflags(write=False)
+    return basis
