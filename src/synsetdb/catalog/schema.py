@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -45,6 +46,7 @@ __all__ = [
     "dup_member",
     "image",
     "image_tally",
+    "image_variant",
     "ingest_item",
     "metadata",
     "project_meta",
@@ -408,4 +410,16 @@ dup_member = Table(
     Column("image_id", ForeignKey("image.id"), primary_key=True),
     Column("group_id", ForeignKey("dup_group.id", ondelete="CASCADE"), nullable=False),
     Index(None, "group_id"),
+)
+
+# An image's variant hashes (synsetdb.imaging.variants): the pHashes of its mirror,
+# trimmed, centred and straightened views, packed as big-endian signed 64-bit
+# integers; empty when its pixels could not be read. Derived data, computed when
+# near-duplicate grouping first needs them; ``version`` is the views' version.
+image_variant = Table(
+    "image_variant",
+    metadata,
+    Column("image_id", ForeignKey("image.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", SmallInteger, nullable=False),
+    Column("hashes", LargeBinary, nullable=False),
 )
