@@ -141,3 +141,50 @@ def test_upgrading_keeps_each_workers_newest_open_task(catalog_url: str) -> None
         rows = conn.execute(text("SELECT id, status FROM task ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [(1, "expired"), (2, "open"), (3, "open"), (4, "submitted")]
     engine.dispose()
+
+
+def test_0007_tells_the_crowds_decisions_from_a_sources(catalog_url: str) -> None:
+    """Decided candidates with votes were the crowd's; without, their source's (ILSVRC)."""
+    engine = make_engine(catalog_url)
+    migrate.upgrade(engine, "0006")
+    now = "CURRENT_TIMESTAMP"
+    with engine.begin() as conn:
+        _insert_dog(conn)
+        conn.execute(
+            text(
+                "INSERT INTO image (id, width, height, format, byte_size, blob_key, created_at) "
+                f"VALUES ('a', 4, 3, 'PNG', 1, 'a', {now}), ('b', 4, 3, 'PNG', 1, 'b', {now}), "
+                f"('c', 4, 3, 'PNG', 1, 'c', {now})"
+            )
+        )
+        for cid, image, status in (
+            (1, "a", "accepted"),
+            (2, "b", "accepted"),
+            (3, "c", "candidate"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO candidate (id, image_id, synset_id, status, created_at, "
+                    "updated_at)"
+                    f" VALUES ({cid}, '{image}', 1, '{status}', {now}, {now})"
+                )
+            )
+        conn.execute(
+            text(
+                "INSERT INTO worker (id, name, role, is_active, created_at) "
+                f"VALUES (1, 'ann', 'worker', true, {now})"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO vote (candidate_id, worker_id, answer, is_control, created_at) "
+                f"VALUES (1, 1, 1, false, {now})"
+            )
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, decided_by FROM candidate ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(1, "crowd"), (2, "source"), (3, None)]
+    migrate.downgrade(engine, "0006")
+    assert "decision" not in _table_names(engine)
+    engine.dispose()

@@ -241,12 +241,17 @@ def _is_live(candidate: _Candidate | None) -> int:
 
 
 def _decisions(before: _Labelled, after: _Labelled) -> Counter[tuple[date, str]]:
-    """Candidates that reached a decided status in this write, by the day they did."""
+    """Candidates that reached a decided status in this write, by the day they did, less
+    those that left one (a decision overridden, a source no longer trusted)."""
     days: Counter[tuple[date, str]] = Counter()
-    for pair, candidate in after.rows.items():
-        old = before.rows.get(pair)
-        if candidate.status in DECIDED and (old is None or old.status != candidate.status):
-            days[(day_of(candidate.updated), candidate.status)] += 1
+    for pair in before.rows.keys() | after.rows.keys():
+        old, new = before.rows.get(pair), after.rows.get(pair)
+        if old is not None and new is not None and old.status == new.status:
+            continue
+        if new is not None and new.status in DECIDED:
+            days[(day_of(new.updated), new.status)] += 1
+        if old is not None and old.status in DECIDED:
+            days[(day_of(old.updated), old.status)] -= 1
     return days
 
 
@@ -366,10 +371,18 @@ def _add_tally(conn: Connection, tally: Counter[tuple[str, str]]) -> None:
 
 
 def _add_activity(conn: Connection, days: Counter[tuple[date, str]]) -> None:
-    if days:
+    changed = sorted(key for key, n in days.items() if n)
+    if not changed:
+        return
+    table = schema.activity
+    conn.execute(
+        _upsert(conn, table, ("day", "kind"), ("n",)),
+        [{"day": d, "kind": k, "n": days[(d, k)]} for d, k in changed],
+    )
+    # A decision taken back (overridden, a source no longer trusted) can empty a day.
+    for day, kind in (key for key in changed if days[key] < 0):
         conn.execute(
-            _upsert(conn, schema.activity, ("day", "kind"), ("n",)),
-            [{"day": d, "kind": k, "n": n} for (d, k), n in sorted(days.items())],
+            delete(table).where(table.c.day == day, table.c.kind == kind, table.c.n <= 0)
         )
 
 

@@ -331,7 +331,11 @@ class Catalog:
         split: str | None = None,
         provenance: dict[str, Any] | None = None,
     ) -> int:
-        """Propose an image for a synset; returns the candidate id (existing one if repeated)."""
+        """Propose an image for a synset; returns the candidate id (existing one if repeated).
+
+        A status other than ``candidate`` is taken as the source's own label
+        (``decided_by = 'source'``), as when a verified dataset is ingested.
+        """
         if status not in schema.CANDIDATE_STATUSES:
             raise CatalogError(f"unknown candidate status {status!r}", code="E_STATUS")
         synset_id = self.synset_id(wnid)
@@ -341,6 +345,7 @@ class Catalog:
             "image_id": image_id,
             "synset_id": synset_id,
             "status": status,
+            "decided_by": None if status == "candidate" else "source",
             "source": source,
             "split": split,
             "provenance": provenance,
