@@ -6,19 +6,28 @@ groups of the whole catalog are stored, with the radius, the time and how
 many images were hashed, and the explorer reads them by group and by image
 through indexes. Images added later are not in any group until the next
 ``--store``; :func:`stored_groups_info` lets the explorer say so.
+
+Each image's variant hashes (``synsetdb.imaging.variants``: the pHashes of its
+mirror, trimmed, centred and straightened views) are kept in ``image_variant``;
+:func:`image_variants` reads them and computes those missing from the stored
+thumbnail (or original) with a function the caller passes, so this package
+needs no pixels code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, func, select
 
+from ..errors import SynsetdbError
 from . import schema
 from ._bulk import bulk_insert
 from .aggregates import bump_generation
+from .blobs import BlobStore
 from .browse import release_id
 from .catalog import Catalog
 
@@ -28,14 +37,19 @@ __all__ = [
     "StoredGroup",
     "StoredGroups",
     "group_page",
+    "image_variants",
     "store_duplicate_groups",
     "stored_groups_info",
 ]
+
+log = logging.getLogger(__name__)
 
 MEMBERS_SHOWN = 12  # members listed per group on a page; the group's size is given
 
 _RADIUS, _WHEN, _IMAGES, _GROUPS = "dups_radius", "dups_stored_at", "dups_images", "dups_groups"
 _KEYS = (_RADIUS, _WHEN, _IMAGES, _GROUPS)
+_IN_CHUNK = 10_000  # ids per IN (...) list: SQLite's bound on host parameters is 32,766
+_VARIANT_BATCH = 500  # images whose computed variant hashes are stored per transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,3 +261,94 @@ def _splits(
         select(ri.image_id, ri.split).where(ri.release_id == release, ri.image_id.in_(images))
     )
     return {str(image): str(split) for image, split in rows}
+
+
+def image_variants(
+    catalog: Catalog,
+    image_ids: Iterable[str],
+    *,
+    version: int,
+    compute: Callable[[bytes], bytes] | None = None,
+    blobs: BlobStore | None = None,
+) -> dict[str, bytes]:
+    """The packed variant hashes of these images, computing and storing those not stored yet.
+
+    Args:
+        image_ids: the images wanted.
+        version: the version of the views wanted; rows of another version count as missing.
+        compute: packed variant hashes from an image's encoded bytes (``b""``
+            when the bytes cannot be decoded); None: only what is stored.
+        blobs: where to read the thumbnails (or originals) from; None: only what is stored.
+
+    Returns:
+        image id -> packed hashes (big-endian signed 64-bit), for the images
+        that have them: ``b""`` where the pixels could not be read, absent
+        where nothing is stored and nothing could be computed.
+    """
+    ids = sorted(set(image_ids))
+    found: dict[str, bytes] = {}
+    with catalog.engine.connect() as conn:
+        found.update(_stored_variants(conn, ids, version))
+        missing = _sources(conn, [i for i in ids if i not in found]) if compute and blobs else []
+    if missing and compute is not None and blobs is not None:
+        log.info("computing the variant hashes of %d image(s)", len(missing))
+        for start in range(0, len(missing), _VARIANT_BATCH):
+            rows = [
+                (i, _compute(blobs, keys, compute))
+                for i, *keys in missing[start : start + _VARIANT_BATCH]
+            ]
+            _store_variants(catalog, rows, version)
+            found.update(rows)
+    return found
+
+
+def _stored_variants(conn: Connection, ids: Sequence[str], version: int) -> dict[str, bytes]:
+    v = schema.image_variant.c
+    found: dict[str, bytes] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        rows = conn.execute(
+            select(v.image_id, v.hashes).where(
+                v.image_id.in_(ids[start : start + _IN_CHUNK]), v.version == version
+            )
+        )
+        found.update((str(i), bytes(h)) for i, h in rows)
+    return found
+
+
+def _sources(conn: Connection, ids: Sequence[str]) -> list[tuple[str, str | None, str]]:
+    """Each image's thumbnail key (None without one) and blob key, sorted by image."""
+    i = schema.image.c
+    found: list[tuple[str, str | None, str]] = []
+    for start in range(0, len(ids), _IN_CHUNK):
+        rows = conn.execute(
+            select(i.id, i.thumbnail_key, i.blob_key).where(
+                i.id.in_(ids[start : start + _IN_CHUNK])
+            )
+        )
+        found.extend((str(a), b, str(c)) for a, b, c in rows)
+    return sorted(found)
+
+
+def _compute(
+    blobs: BlobStore, keys: Sequence[str | None], compute: Callable[[bytes], bytes]
+) -> bytes:
+    """From the thumbnail when there is one (small, upright, RGB), else from the original."""
+    for key in keys:
+        if key is None:
+            continue
+        try:
+            data = blobs.get(key)
+        except (OSError, SynsetdbError):  # missing or unusable: the next, or "no pixels"
+            continue
+        return compute(data)
+    return b""
+
+
+def _store_variants(catalog: Catalog, rows: Sequence[tuple[str, bytes]], version: int) -> None:
+    """Replace these images' rows (another version's, or a racing writer's) in one transaction."""
+    if not rows:
+        return
+    v = schema.image_variant
+    with catalog.engine.begin() as conn:
+        conn.execute(delete(v).where(v.c.image_id.in_([i for i, _ in rows])))
+        bulk_insert(conn, v, ("image_id", "version", "hashes"), [(i, version, h) for i, h in rows])

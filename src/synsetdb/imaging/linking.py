@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
 import numpy as np
 
 from ._mih import (
@@ -128,7 +129,6 @@ class VariantJoin:
     def __init__(self, keys: U64, variants: Variants, radius: int, max_bucket: int | None) -> None:
         self.radius = radius
         self.keys = keys
-        n = len(keys)
         entries, owners = _entries(keys, variants)
         order = np.argsort(entries, kind="stable")
         entries, owners = entries[order], owners[order]

@@ -24,13 +24,23 @@ resampling (0–2 bits).
 from __future__ import annotations
 
 import functools
+import io
 import math
+import warnings
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
+from PIL import Image, ImageOps
 
-__all__ = ["VARIANTS_VERSION", "VARIANT_COUNT", "VIEWS", "variant_hashes"]
+__all__ = [
+    "VARIANTS_VERSION",
+    "VARIANT_COUNT",
+    "VIEWS",
+    "pack",
+    "packed_variants",
+    "unpack",
+    "variant_hashes",
+]
 
 #: Bump when the views or their order change: stored hashes of another version are recomputed.
 VARIANTS_VERSION = 1
@@ -99,6 +109,38 @@ def variant_hashes(image: Image.Image) -> NDArray[np.int64]:
     coeffs += [_window_coeffs(square, window) for _, window in _WINDOWS]
     coeffs += [_turned_coeffs(grey, angle) for angle in _ANGLES]
     return _bits(np.stack(coeffs))
+
+
+def packed_variants(data: bytes) -> bytes:
+    """The variant hashes of an encoded image (a stored thumbnail or original), packed.
+
+    The image is decoded (a JPEG at a reduced scale), turned upright by its
+    EXIF orientation and flattened on white. Returns ``b""`` when the bytes
+    cannot be decoded: the image then links by its own pHash alone.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            opened = Image.open(io.BytesIO(data))
+            opened.draft("RGB", (2 * _GRID, 2 * _GRID))  # JPEG only: a reduced DCT scale
+            image: Image.Image = ImageOps.exif_transpose(opened)
+            if image.mode in ("RGBA", "LA", "PA", "P"):
+                rgba = image.convert("RGBA")
+                image = Image.new("RGB", rgba.size, (255, 255, 255))
+                image.paste(rgba, mask=rgba.getchannel("A"))
+            return pack(variant_hashes(image.convert("RGB")))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return b""
+
+
+def pack(hashes: NDArray[np.int64]) -> bytes:
+    """Hashes as stored: big-endian signed 64-bit integers, concatenated."""
+    return np.asarray(hashes, dtype=">i8").tobytes()
+
+
+def unpack(data: bytes) -> NDArray[np.int64]:
+    """The hashes of :func:`pack`'s bytes (none for ``b""``)."""
+    return np.frombuffer(data, dtype=">i8").astype(np.int64)
 
 
 def _window_coeffs(square: NDArray[np.float64], window: Window) -> NDArray[np.float64]:
