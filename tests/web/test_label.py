@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from synsetdb.catalog import Project, schema
+from synsetdb.catalog.checks import run_checks
+from synsetdb.errors import VerifyError
 from synsetdb.verify.accounts import Worker
+from synsetdb.web import WebConfig
 from synsetdb.web.auth import SESSION_COOKIE
 from synsetdb.web.media import is_image_id
 from tests.web._pages import Batch, batch_of, candidate_ids, votes
@@ -237,3 +241,42 @@ def test_an_image_id_is_64_hex_digits_and_nothing_more() -> None:
     assert is_image_id("ab" * 32)
     for text in ("ab" * 32 + "\n", "AB" * 32, "ab" * 31, "ab" * 33, "../" + "ab" * 32, ""):
         assert not is_image_id(text), text
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        WebConfig(
+            task=replace(TASK, positive_controls=0, negative_controls=0, review=True),
+            secure_cookies=False,
+        )
+    ],
+    ids=["review"],
+)
+def test_in_review_mode_one_answer_decides_as_the_persons_own(
+    project: Project, signed_in: Callable[[str], TestClient], config: WebConfig
+) -> None:
+    """A lab without a crowd: the one labeller's answers are the decisions."""
+    ann = signed_in("ann")
+    page = ann.get("/label").text
+    assert "Review mode:" in page
+    batch = batch_of(page)
+    assert batch is not None and len(batch.image_ids) == TASK.batch_size  # no hidden controls
+    ann.post(f"/label/{batch.task_id}", data=batch.form([0, 3]), follow_redirects=False)
+    shown = candidate_ids(project.catalog, batch.image_ids)
+    c, d = schema.candidate.c, schema.decision.c
+    with project.catalog.engine.connect() as conn:
+        query = select(c.id, c.status).where(c.id.in_(shown), c.decided_by == "person")
+        decided = {int(i): str(status) for i, status in conn.execute(query)}
+        log = {tuple(r) for r in conn.execute(select(d.actor, d.reason))}
+    assert decided == {
+        cid: "accepted" if i in (0, 3) else "rejected" for i, cid in enumerate(shown)
+    }
+    assert log == {("ann", "review")}
+    assert run_checks(project.catalog, project.blobs, only=("counts",)).ok
+
+
+def test_review_mode_refuses_hidden_controls() -> None:
+    with pytest.raises(VerifyError) as caught:
+        replace(TASK, review=True)
+    assert caught.value.code == "E_CONFIG"

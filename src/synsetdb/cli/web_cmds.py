@@ -27,6 +27,12 @@ def serve_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--batch-size", default=48, show_default=True, help="Images per task."),
         click.option("--controls", default=3, show_default=True, help="Controls of each kind."),
+        click.option(
+            "--review",
+            is_flag=True,
+            help="Single-annotator review (a lab without a crowd): one answer decides each "
+            "image, as the labeller's own decision; no hidden controls.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -41,6 +47,7 @@ def run_server(
     anonymous_browse: bool | None,
     batch_size: int,
     controls: int,
+    review: bool,
 ) -> None:
     from ..verify.tasks import TaskConfig
 
@@ -54,9 +61,18 @@ def run_server(
     project = app.project
     if anonymous_browse is None:
         anonymous_browse = project.settings.anonymous_browse
-    task = TaskConfig(batch_size=batch_size, positive_controls=controls, negative_controls=controls)
+    if review:
+        controls = 0  # nobody to check: a reviewer's answer is the decision
+    task = TaskConfig(
+        batch_size=batch_size,
+        positive_controls=controls,
+        negative_controls=controls,
+        review=review,
+    )
     config = WebConfig(task=task, anonymous_browse=anonymous_browse)
     who = "anyone may browse" if anonymous_browse else "sign in to browse"
+    if review:
+        who += "; review mode: each answer decides"
     click.echo(f"synsetdb: http://{_url_host(host)}:{port}/ ({who}; Ctrl-C stops)", err=True)
     serve(project, host=host, port=port, config=config)
 

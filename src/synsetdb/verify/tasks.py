@@ -66,6 +66,9 @@ class TaskConfig:
             the catalog has accepted images to use.
         ttl: how long a worker may keep a task before it expires.
         consensus: the dynamic consensus that decides candidates.
+        review: single-annotator review, for a lab without a crowd: one answer
+            decides its candidate at once (selected: accepted, else rejected),
+            as that person's decision; batches carry no hidden controls.
     """
 
     batch_size: int = 48
@@ -73,9 +76,12 @@ class TaskConfig:
     negative_controls: int = 3
     ttl: timedelta = timedelta(minutes=30)
     consensus: ConsensusConfig = field(default_factory=ConsensusConfig)
+    review: bool = False
 
     def __post_init__(self) -> None:
         controls = self.positive_controls + self.negative_controls
+        if self.review and controls:
+            raise VerifyError("review mode has no hidden controls: set them to 0", code="E_CONFIG")
         if self.batch_size < 1 or min(self.positive_controls, self.negative_controls) < 0:
             raise VerifyError("batch_size must be >= 1 and control counts >= 0", code="E_CONFIG")
         if controls >= self.batch_size:
@@ -229,8 +235,40 @@ def submit(
         if votes:
             conn.execute(insert(schema.vote), votes)
             aggregates.count_votes(conn, [now] * len(votes))
-    refresh_decisions(catalog, int(row.synset_id), config.consensus)
+        if config.review:
+            _review_decides(conn, worker_id, [v for v in votes if not v["is_control"]], now)
+    if not config.review:
+        refresh_decisions(catalog, int(row.synset_id), config.consensus)
     return Submission(task_id, len(votes), repeated=False)
+
+
+def _review_decides(
+    conn: Connection, worker_id: int, votes: Sequence[Mapping[str, Any]], now: datetime
+) -> None:
+    """Review mode: each answer decides its open candidate, as the reviewer's own decision."""
+    c = schema.candidate
+    reviewer = conn.execute(
+        select(schema.worker.c.name).where(schema.worker.c.id == worker_id)
+    ).scalar_one()
+    wanted = [int(v["candidate_id"]) for v in votes]
+    still_open = set(
+        conn.execute(
+            select(c.c.id).where(c.c.id.in_(wanted), c.c.status.in_(("candidate", "undecided")))
+        ).scalars()
+    )
+    by_status: dict[str, list[int]] = {"accepted": [], "rejected": []}
+    for v in votes:
+        if v["candidate_id"] in still_open:
+            by_status["accepted" if v["answer"] else "rejected"].append(int(v["candidate_id"]))
+    with aggregates.counting_candidates(conn, still_open):
+        for status, ids in by_status.items():
+            if ids:
+                conn.execute(
+                    update(c)
+                    .where(c.c.id.in_(ids))
+                    .values(status=status, decided_by="person", updated_at=now)
+                )
+                log_decisions(conn, ids, status, "person", actor=reviewer, reason="review", now=now)
 
 
 def _voted_on(conn: Connection, worker_id: int, candidates: list[int]) -> set[int]:

@@ -44,7 +44,9 @@ def label_page(
     context = {"visitor": visitor, "notice": NOTICES.get(notice or "")}
     if task is None:
         return render(request, "nothing.html", context)
-    return render(request, "label.html", context | {"task": task})
+    return render(
+        request, "label.html", context | {"task": task, "review": state.config.task.review}
+    )
 
 
 @router.post("/label/{task_id}")
