@@ -6,7 +6,7 @@ official split, file name and boxes each row asks for. Image ids are the sha256
 of the row's key, so the same keys give the same catalog.
 
 ``ingest_photos`` stores real JPEGs through the real ingest pipeline (folder
-source, ``accepted`` labels), for tests that read blobs.
+source, ``accepted`` labels by default), for tests that read blobs.
 """
 
 from __future__ import annotations
@@ -83,12 +83,17 @@ def add_rows(catalog: Catalog, rows: Iterable[Row]) -> None:
 
 
 def ingest_photos(
-    project: Project, folder: Path, photos: Mapping[str, Sequence[bytes]], *, ext: str = "jpg"
+    project: Project,
+    folder: Path,
+    photos: Mapping[str, Sequence[bytes]],
+    *,
+    ext: str = "jpg",
+    status: str = "accepted",
 ) -> None:
-    """Write ``folder/<wnid>/<wnid>_<i>.<ext>`` and ingest it as accepted labels."""
+    """Write ``folder/<wnid>/<wnid>_<i>.<ext>`` and ingest it with labels of ``status``."""
     for wnid, images in photos.items():
         (folder / wnid).mkdir(parents=True, exist_ok=True)
         for i, data in enumerate(images):
             (folder / wnid / f"{wnid}_{i}.{ext}").write_bytes(data)
-    report = ingest(project, FolderSource(folder), IngestConfig(workers=0, label_status="accepted"))
+    report = ingest(project, FolderSource(folder), IngestConfig(workers=0, label_status=status))
     assert report.rejected == 0, report

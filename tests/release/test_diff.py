@@ -65,10 +65,16 @@ def test_every_kind_of_change_is_found() -> None:
         "images_removed": 2,
         "moved": 2,
         "relabelled": 2,
+        "held_out_to_train": 1,
     }
+    # b was held out (val) in a and is trained on in b: flagged
+    assert diff.held_out_to_train == (("b" * 64, DOG, "val", "train"),)
     data = json.loads(json.dumps(diff.to_dict()))
     assert data["moved"][0] == {"image": "b" * 64, "wnid": DOG, "from": "val", "to": "train"}
     assert data["relabelled"][1] == {"image": "f" * 64, "from": [DOG, CAT], "to": [DOG, LEMON]}
+    assert data["held_out_to_train"] == [
+        {"image": "b" * 64, "wnid": DOG, "from": "val", "to": "train"}
+    ]
     reverse = diff_releases(b, a)
     assert reverse.images_added == diff.images_removed
     assert reverse.classes_removed == diff.classes_added
@@ -79,3 +85,16 @@ def test_a_release_against_itself(tmp_path: Path) -> None:
     diff = diff_releases(release, release.manifest)
     assert diff.identical and not diff.changed
     assert set(diff.counts().values()) == {0}
+
+
+def test_a_held_out_image_relabelled_into_train_is_flagged() -> None:
+    a = _manifest([("a", DOG, "val"), ("b", CAT, "test"), ("c", CAT, "val")])
+    b = _manifest([("a", CAT, "train"), ("b", CAT, "train"), ("c", CAT, "val"), ("c", DOG, "val")])
+    diff = diff_releases(a, b)
+    # a: another class and train; b: the same class, moved; c: held out on both sides
+    assert diff.held_out_to_train == (
+        ("a" * 64, CAT, "val", "train"),
+        ("b" * 64, CAT, "test", "train"),
+    )
+    assert diff.moved == (("b" * 64, CAT, "test", "train"),)
+    assert diff_releases(b, a).held_out_to_train == ()  # train -> val is no leak into train

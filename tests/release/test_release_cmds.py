@@ -35,7 +35,8 @@ def test_create_list_show_diff_and_verify(wordnet_project: Path, tmp_path: Path)
     v2 = _spec(
         tmp_path,
         "v2.toml",
-        f'parent = "v1"\n[selection]\nwnids = ["{TENCH}", "{GOLDFISH}"]\n[splits]\nval = 2\n',
+        f'parent = "v1"\n[selection]\nwnids = ["{TENCH}", "{GOLDFISH}"]\n'
+        '[splits]\nval = 2\nparent = "resplit"\n',  # v1 had no val: re-split to get one
     )
     code, out, _ = run(wordnet_project, "release", "create", "v1", "--spec", v1)
     assert code == 0 and "created release v1: 2 classes, 16 items" in out
@@ -74,6 +75,7 @@ def test_create_list_show_diff_and_verify(wordnet_project: Path, tmp_path: Path)
     assert {m["from"] for m in diff["moved"]} == {"train"}
     code, out, _ = run(wordnet_project, "release", "diff", "v1", "v2")
     assert code == 0 and "  moved: 4\n" in out and "train -> val" in out
+    assert "  held out to train: 0\n" in out and "WARNING" not in out  # train -> val: no leak
     code, out, _ = run(wordnet_project, "release", "diff", "v1", "v1")
     assert code == 0 and "same release" in out
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -110,6 +112,20 @@ def _snapshot(project: Project) -> tuple[dict[str, bytes], list[tuple[object, ..
             select(t).order_by(*t.primary_key.columns)
         )]  # fmt: skip
     return files, rows
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_release_folders_follow_the_umask(wordnet_project: Path, umask: int) -> None:
+    project = _project_with_rows(wordnet_project)
+    old = os.umask(umask)
+    try:
+        create_release(project, "v1", parse_spec(SPEC))
+    finally:
+        os.umask(old)
+    folder = wordnet_project / "releases" / "v1"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
+    for file in folder.iterdir():
+        assert stat.S_IMODE(file.stat().st_mode) == 0o666 & ~umask, file.name
 
 
 def test_an_existing_name_is_refused_and_nothing_changes(wordnet_project: Path) -> None:

@@ -14,7 +14,7 @@ from ._context import AppContext
 from ._output import console, emit_json, json_option
 
 if TYPE_CHECKING:
-    from ..release import Release
+    from ..release import Release, ReleaseSpec
 
 _LISTED = 10  # entries of each kind printed by `release diff` without --json
 
@@ -38,17 +38,35 @@ def release_group() -> None:
     type=click.IntRange(0),
     help="Processes for face blurring (default: the cores; 0: in this process).",
 )
+@click.option(
+    "--resplit",
+    is_flag=True,
+    help="Split every image afresh instead of keeping the parent's splits "
+    '(as [splits] parent = "resplit"); held-out images may move into train.',
+)
 @json_option
 @click.pass_obj
 def release_create(
-    app: AppContext, /, name: str, spec_file: Path, workers: int | None, as_json: bool
+    app: AppContext,
+    /,
+    name: str,
+    spec_file: Path,
+    workers: int | None,
+    resplit: bool,
+    as_json: bool,
 ) -> None:
-    """Build release NAME from a spec and store it (the name must be new)."""
+    """Build release NAME from a spec and store it (the name must be new).
+
+    With a parent release, every image the parent had keeps its split there
+    unless --resplit is given.
+    """
     from ..engine import LocalEngine
     from ..release import create_release, load_spec
     from ..release.store import release_report
 
     spec = load_spec(spec_file)
+    if resplit:
+        spec = _resplit(spec)
     engine = LocalEngine(workers=workers, chunk_size=4) if workers is not None else None
     release = create_release(app.project, name, spec, engine=engine)
     report = release_report(app.project, name)
@@ -145,11 +163,21 @@ def release_diff(app: AppContext, /, a: str, b: str, as_json: bool) -> None:
     click.echo(f"{a} ({diff.a[:16]}) -> {b} ({diff.b[:16]})")
     for key, n in data["counts"].items():
         click.echo(f"  {key.replace('_', ' ')}: {n:,}")
+    if leaks := data["held_out_to_train"]:
+        held = ", ".join(sorted({leak["from"] for leak in leaks}))
+        click.echo(
+            f"  WARNING: {len(leaks):,} image(s) moved from a held-out split into train: "
+            f"a model trained on {b} and evaluated on {a}'s {held} split is tested on "
+            "images it trained on"
+        )
     for key in ("classes_added", "classes_removed"):
         for wnid in data[key][:_LISTED]:
             click.echo(f"  {'+' if key.endswith('added') else '-'} class {wnid}")
-    for move in data["moved"][:_LISTED]:
-        click.echo(f"  moved {move['image'][:16]} {move['wnid']}: {move['from']} -> {move['to']}")
+    for move in _moves_flagged_first(data)[:_LISTED]:
+        mark = "! " if move["from"] != "train" and move["to"] == "train" else ""
+        click.echo(
+            f"  {mark}moved {move['image'][:16]} {move['wnid']}: {move['from']} -> {move['to']}"
+        )
     for change in data["relabelled"][:_LISTED]:
         old, new = ",".join(change["from"]), ",".join(change["to"])
         click.echo(f"  relabelled {change['image'][:16]}: {old} -> {new}")
@@ -177,6 +205,29 @@ def release_verify(ctx: click.Context, /, name: str, as_json: bool) -> None:
             click.echo(f"  {p.code} {p.subject}: {p.message} [{names}]")
     if not report.ok:
         ctx.exit(EXIT_ERROR)
+
+
+def _resplit(spec: ReleaseSpec) -> ReleaseSpec:
+    """The spec with ``[splits] parent = "resplit"`` (``--resplit``)."""
+    from dataclasses import replace
+
+    from ..errors import ReleaseError
+
+    if spec.parent is None:
+        raise ReleaseError(
+            f"--resplit: {spec.source} names no parent release, so there are no splits to keep",
+            code="E_SPEC",
+        )
+    return replace(spec, splits=replace(spec.splits, parent="resplit"))
+
+
+def _moves_flagged_first(data: dict[str, Any]) -> list[dict[str, str]]:
+    """Moves of held-out images into train first (relabelled ones too), then the rest."""
+    moved = data["moved"]
+    flagged = [m for m in moved if m["from"] != "train" and m["to"] == "train"]
+    listed = {m["image"] for m in flagged}
+    flagged += [m for m in data["held_out_to_train"] if m["image"] not in listed]
+    return flagged + [m for m in moved if not (m["from"] != "train" and m["to"] == "train")]
 
 
 def _summary(release: Release) -> dict[str, Any]:
@@ -226,8 +277,22 @@ def _report_lines(report: dict[str, Any]) -> list[str]:
             f"official splits: {splits['official_cross_split_groups']:,} duplicate groups "
             "across splits (left as the source had them)"
         )
+    if splits.get("parent") == "keep":
+        lines.append(
+            f"kept the parent's split: {splits.get('kept_from_parent', 0):,} items "
+            "(new images split fresh)"
+        )
+    elif splits.get("parent") == "resplit":
+        lines.append("re-split: the parent's splits were not kept (see `release diff`)")
+    if splits.get("parent_cross_split_groups"):
+        lines.append(
+            f"parent's splits: {splits['parent_cross_split_groups']:,} duplicate groups "
+            "across splits (left as the parent had them)"
+        )
     if short := splits.get("shortfalls"):
         lines.append(f"classes short of a split target: {len(short):,}")
+    if labels := report.get("labels"):
+        lines.append(f"labels: {labels.get('text', '')}")
     if report.get("face_detector"):
         lines.append(f"faces blurred in {report['blurred']:,} images ({report['face_detector']})")
     return lines

@@ -3,7 +3,9 @@
 One indexed query fetches every candidate of the selected synsets (through
 ``ix_candidate_synset_id_status``, in chunks of 10,000 synset ids to stay under
 the backends' bound-parameter limits: one query for up to 10,000 classes),
-joined to its image row; one more fetches their boxes.
+joined to its image row; one more fetches their boxes, and one counts the
+crowd's votes on the candidates the crowd decided. When nothing matches, two
+small aggregates say what the selection holds instead (``status_counts``).
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from ..catalog import schema
 
 __all__ = [
     "Candidate",
+    "StatusCount",
     "candidate_queries",
+    "candidate_sources",
     "catalog_state",
+    "crowd_votes",
     "fetch_boxes",
     "fetch_candidates",
+    "status_counts",
     "synset_ids_of",
 ]
 
@@ -42,6 +48,8 @@ class Candidate(NamedTuple):
     blob_key: str
     source: str | None
     licence: str | None
+    decided_by: str | None  # source, crowd, person; None while undecided
+    label_source: str | None  # the source that proposed this label (candidate.source)
 
 
 def _chunks(ids: Sequence[Any]) -> list[list[Any]]:
@@ -77,6 +85,8 @@ def candidate_queries(
                 img.blob_key,
                 img.source,
                 img.licence,
+                cand.decided_by,
+                cand.source.label("label_source"),
             )
             .join_from(schema.candidate, schema.image, img.id == cand.image_id)
             .where(cand.synset_id.in_(chunk), cand.status.in_(list(statuses)))
@@ -115,6 +125,75 @@ def fetch_boxes(conn: Connection, synset_ids: Sequence[int]) -> dict[tuple[str, 
             )
     for boxes in found.values():
         boxes.sort()
+    return found
+
+
+def crowd_votes(conn: Connection, synset_ids: Sequence[int]) -> dict[tuple[str, int], int]:
+    """Votes (controls aside) on each crowd-decided candidate, by (image, synset id)."""
+    cand, vote = schema.candidate.c, schema.vote.c
+    found: dict[tuple[str, int], int] = {}
+    for chunk in _chunks(sorted(synset_ids)):
+        query = (
+            select(cand.image_id, cand.synset_id, func.count())
+            .join_from(schema.candidate, schema.vote, vote.candidate_id == cand.id)
+            .where(
+                cand.synset_id.in_(chunk), cand.decided_by == "crowd", vote.is_control.is_(False)
+            )
+            .group_by(cand.image_id, cand.synset_id)
+        )
+        found.update(((image, int(synset)), int(n)) for image, synset, n in conn.execute(query))
+    return found
+
+
+class StatusCount(NamedTuple):
+    """What the selected synsets hold with one status: images, synsets, official splits."""
+
+    images: int
+    synsets: int
+    official: int  # images that came with an official split
+
+
+def status_counts(
+    conn: Connection, synset_ids: Sequence[int]
+) -> tuple[dict[str, StatusCount], StatusCount]:
+    """Candidates of these synsets per status, and in all, whatever a spec selects.
+
+    Explains an empty build: two aggregate queries per 10,000 synsets.
+    """
+    cand = schema.candidate.c
+    columns = (
+        func.count(cand.image_id.distinct()),
+        func.count(cand.synset_id.distinct()),
+        func.count(cand.split),
+    )
+    found: dict[str, StatusCount] = {}
+    total = StatusCount(0, 0, 0)
+    for chunk in _chunks(sorted(synset_ids)):
+        where = cand.synset_id.in_(chunk)
+        query = select(cand.status, *columns).where(where).group_by(cand.status)
+        for status, *counts in conn.execute(query):
+            found[status] = _add(found.get(status, StatusCount(0, 0, 0)), counts)
+        total = _add(total, conn.execute(select(*columns).where(where)).one())
+    return found, total
+
+
+def _add(before: StatusCount, counts: Sequence[int]) -> StatusCount:
+    return StatusCount(*(a + int(b) for a, b in zip(before, counts, strict=True)))
+
+
+def candidate_sources(conn: Connection, synset_ids: Sequence[int], status: str) -> dict[str, int]:
+    """Candidates of these synsets with ``status``, per source that proposed them."""
+    cand = schema.candidate.c
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(synset_ids)):
+        query = (
+            select(cand.source, func.count())
+            .where(cand.synset_id.in_(chunk), cand.status == status)
+            .group_by(cand.source)
+        )
+        for source, n in conn.execute(query):
+            key = source or "unknown"
+            found[key] = found.get(key, 0) + int(n)
     return found
 
 

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ..catalog import Project, aggregates, schema
 from ..errors import ReleaseError
-from .datasheet import CLASSES_CSV, COUNTS_PNG, DEPTHS_PNG, HTML, MARKDOWN
+from .datasheet import CLASSES_CSV, COUNTS_PNG, DEPTHS_PNG, HTML, MARKDOWN, SPLIT_CHANGES_CSV
 from .diff import ReleaseDiff, diff_releases
 from .store import (
     MANIFEST_FILE,
@@ -48,6 +48,7 @@ SERVED = {
     COUNTS_PNG: "image/png",
     DEPTHS_PNG: "image/png",
     CLASSES_CSV: "text/csv; charset=utf-8",
+    SPLIT_CHANGES_CSV: "text/csv; charset=utf-8",
     MANIFEST_FILE: "application/json",
     REPORT_FILE: "application/json",
 }
@@ -140,6 +141,8 @@ class DiffSummary:
     moved: list[dict[str, str]]  # image, wnid, from, to
     relabelled: list[dict[str, Any]]  # image, from, to (wnid lists)
     listed: int
+    # image, wnid, from, to: held out in a, in train in b (a known issue of b)
+    held_out_to_train: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
@@ -158,6 +161,7 @@ _LISTS = (
     "images_removed",
     "moved",
     "relabelled",
+    "held_out_to_train",
 )
 
 

@@ -8,7 +8,9 @@ selection → filters → per-class minimum and cap → splits → manifest:
 3. Synset filters (person, unsafe lists) remove classes.
 4. Classes under ``min_images`` are dropped; classes over ``max_images`` keep
    a seeded choice (images with an official held-out split first).
-5. ``splits.assign_splits`` splits every class, keeping near duplicates together.
+5. ``splits.assign_splits`` splits every class, keeping near duplicates together
+   and, with a parent release, every image the parent had in its split there
+   (unless the spec says ``[splits] parent = "resplit"``).
 6. Items get export names and boxes; classes are numbered in sorted wnid
    order (ImageFolder's and ILSVRC's index order) and the hierarchy they
    induce in the taxonomy is recorded.
@@ -26,11 +28,21 @@ from typing import Any, NamedTuple
 
 from .._version import __version__
 from ..catalog import Catalog
-from ..errors import ReleaseError, SynsetdbError
+from ..errors import SynsetdbError
 from ..hierarchy import Taxonomy, named_set
-from ._reads import Box, Candidate, catalog_state, fetch_boxes, fetch_candidates, synset_ids_of
+from ._empty import empty_release_error
+from ._reads import (
+    Box,
+    Candidate,
+    catalog_state,
+    crowd_votes,
+    fetch_boxes,
+    fetch_candidates,
+    synset_ids_of,
+)
 from .filters import apply_synset_filters
 from .manifest import Manifest, ReleaseClass, ReleaseItem
+from .provenance import label_summary
 from .spec import ReleaseSpec
 from .splits import TRAIN, SplitEntry, assign_splits, split_key
 
@@ -48,7 +60,9 @@ class BuildResult:
         manifest: the release's content.
         report: JSON values: candidates read, filters applied, classes dropped
             or capped, the split report (duplicate groups, moves, official
-            across-split duplicates), blurred images (added by the store).
+            across-split duplicates, items kept in the parent's split), how
+            the labels were obtained (``provenance.label_summary``), blurred
+            images (added by the store).
         sources: images per first-seen source (``unknown`` when not recorded).
         licences: images per licence (``unknown`` when not recorded).
     """
@@ -60,7 +74,11 @@ class BuildResult:
 
 
 def build_manifest(
-    catalog: Catalog, taxonomy: Taxonomy, spec: ReleaseSpec, *, parent: str | None = None
+    catalog: Catalog,
+    taxonomy: Taxonomy,
+    spec: ReleaseSpec,
+    *,
+    parent: Manifest | None = None,
 ) -> BuildResult:
     """Build a release's manifest (see the module docstring); writes nothing.
 
@@ -68,25 +86,31 @@ def build_manifest(
         catalog: the catalog to read (it must hold ``taxonomy``).
         taxonomy: the project's taxonomy.
         spec: the release spec.
-        parent: the parent release's manifest sha256, if any.
+        parent: the parent release's manifest, if any: its hash is recorded
+            and its images keep their splits (``SplitConfig.parent``).
 
     Raises:
         ReleaseError: ``E_SPEC`` for a wnid or set the taxonomy does not hold,
-            ``E_EMPTY_RELEASE`` when nothing is left to release.
+            ``E_EMPTY_RELEASE`` when nothing is left to release (saying why).
     """
     selected, explicit = resolve_selection(spec, taxonomy)
     read = _read_catalog(catalog, selected, spec)
     by_class = read.by_class
     counts = {w: len(r) for w, r in by_class.items()}
     kept, outcomes = apply_synset_filters(selected, counts, spec.filters, taxonomy)
-    classes, dropped = _at_least_min(kept, counts, explicit, spec, len(read.rows))
+    classes, dropped = _at_least_min(kept, counts, explicit, spec)
+    if not classes:
+        removed = [o.to_dict() for o in outcomes]
+        raise empty_release_error(catalog, spec, kept, read.ids, counts, removed)
     capped = _cap(by_class, classes, spec)
     entries = [
         SplitEntry(r.image, w, r.phash, r.split if r.split else None)
         for w in classes
         for r in by_class[w]
     ]
-    splits, split_report = assign_splits(entries, spec.splits, spec.seed)
+    keep = parent is not None and spec.splits.parent == "keep"
+    previous = parent_splits(parent) if keep and parent is not None else None
+    splits, split_report = assign_splits(entries, spec.splits, spec.seed, previous=previous)
     manifest = _manifest(taxonomy, spec, classes, read, splits, parent)
     report = {
         "candidates_read": len(read.rows),
@@ -94,7 +118,11 @@ def build_manifest(
         "filters": [o.to_dict() for o in outcomes],
         "dropped_below_min": dropped,
         "capped": capped,
-        "splits": split_report.to_dict(),
+        "splits": {
+            **split_report.to_dict(),
+            "parent": spec.splits.parent if parent is not None else None,
+        },
+        "labels": _labels(read, classes),
         "classes": len(manifest.classes),
         "items": len(manifest.items),
         "blurred": 0,
@@ -110,6 +138,7 @@ class _Read(NamedTuple):
     boxes: dict[tuple[str, int], list[Box]]  # (image, synset id) -> boxes
     ids: dict[str, int]  # wnid -> synset id
     state: dict[str, Any]  # the catalog state the manifest records
+    votes: dict[tuple[str, int], int]  # (image, synset id) -> the crowd's votes, if it decided
 
 
 def _read_catalog(catalog: Catalog, selected: Sequence[str], spec: ReleaseSpec) -> _Read:
@@ -124,27 +153,40 @@ def _read_catalog(catalog: Catalog, selected: Sequence[str], spec: ReleaseSpec) 
         wanted = {synset_id: wnid for wnid, synset_id in ids.items()}
         rows = fetch_candidates(conn, list(wanted), sel.statuses, sel.official_only)
         boxes = fetch_boxes(conn, list(wanted))
+        votes = crowd_votes(conn, list(wanted))
         state = catalog_state(conn, meta)
     by_class: dict[str, list[Candidate]] = {}
     for row in rows:
         by_class.setdefault(wanted[row.synset_id], []).append(row)
     for class_rows in by_class.values():  # the database's order is no order: sort
         class_rows.sort(key=_IMAGE)
-    return _Read(rows, by_class, boxes, ids, state)
+    return _Read(rows, by_class, boxes, ids, state, votes)
+
+
+def parent_splits(parent: Manifest) -> dict[str, str]:
+    """Each image of the parent and its split there (a held-out split first, should it have two)."""
+    found: dict[str, str] = {}
+    for item in parent.items:
+        split, before = item.split, found.get(item.image)
+        if before is None or (split != TRAIN, split) > (before != TRAIN, before):
+            found[item.image] = split
+    return found
+
+
+def _labels(read: _Read, classes: Sequence[str]) -> dict[str, Any]:
+    """How the released items' labels were obtained (``provenance.label_summary``)."""
+    votes = read.votes
+    return label_summary(
+        (r.status, r.decided_by, r.label_source, votes.get((r.image, r.synset_id), 0))
+        for w in classes
+        for r in read.by_class[w]
+    )
 
 
 def _at_least_min(
-    kept: Sequence[str],
-    counts: Mapping[str, int],
-    explicit: set[str],
-    spec: ReleaseSpec,
-    candidates: int,
+    kept: Sequence[str], counts: Mapping[str, int], explicit: set[str], spec: ReleaseSpec
 ) -> tuple[list[str], dict[str, int]]:
-    """The classes with ``min_images`` or more (sorted), and those dropped (named or not empty).
-
-    Raises:
-        ReleaseError: ``E_EMPTY_RELEASE`` when no class is left.
-    """
+    """The classes with ``min_images`` or more (sorted), and those dropped (named or not empty)."""
     least = spec.selection.min_images
     dropped = {
         w: counts.get(w, 0)
@@ -152,12 +194,6 @@ def _at_least_min(
         if counts.get(w, 0) < least and (w in counts or w in explicit)
     }
     classes = sorted(w for w in kept if counts.get(w, 0) >= least)
-    if not classes:
-        raise ReleaseError(
-            f"{spec.source}: the spec selects no class with at least {least} "
-            f"image(s) ({candidates} candidate(s) matched)",
-            code="E_EMPTY_RELEASE",
-        )
     return classes, dropped
 
 
@@ -256,7 +292,7 @@ def _manifest(
     classes: Sequence[str],
     read: _Read,
     splits: Sequence[str],
-    parent: str | None,
+    parent: Manifest | None,
 ) -> Manifest:
     flat = [(w, r) for w in classes for r in read.by_class[w]]
     boxes, ids = read.boxes, read.ids
@@ -278,7 +314,7 @@ def _manifest(
         hierarchy=induced_hierarchy(taxonomy, classes),
         items=tuple(items),
         spec=spec.to_dict(),
-        parent=parent,
+        parent=parent.sha256 if parent is not None else None,
         catalog_state=dict(read.state),
         synsetdb_version=__version__,
     )

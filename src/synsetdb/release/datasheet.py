@@ -11,6 +11,13 @@ release (``DIR/releases/<name>/``)::
     datasheet-class-counts.png    histogram of images per class
     datasheet-depths.png          classes per depth of the induced hierarchy
     datasheet-classes.csv         images per class and split, every class
+    datasheet-split-changes.csv   every image that changed split since the parent
+                                  (written when the parent is given)
+
+How the labels were obtained (trusted sources, crowd consensus, a person's
+decisions, unverified candidates) is said from the build report's ``labels``
+(``provenance.label_summary``); held-out images of the parent now in train get
+a warning section right after the summary.
 
 The same inputs always give the same bytes (no times, fixed PNG metadata).
 """
@@ -38,12 +45,20 @@ from ._datasheet_doc import (
     to_markdown,
 )
 from ._datasheet_facts import Facts, classes_csv
+from ._datasheet_parent import (
+    SPLIT_CHANGES_CSV,
+    changes_since,
+    leak_issues,
+    leak_warning,
+    split_changes_csv,
+)
 from ._datasheet_plots import plot_class_counts, plot_depths
-from .diff import diff_releases
+from .diff import ReleaseDiff, diff_releases
 from .handle import Release
 from .manifest import MANIFEST_FORMAT, Manifest
+from .provenance import label_issues
 
-__all__ = ["write_datasheet"]
+__all__ = ["SPLIT_CHANGES_CSV", "write_datasheet"]
 
 MARKDOWN = "datasheet.md"
 HTML = "datasheet.html"
@@ -66,6 +81,7 @@ def write_datasheet(
     sources: Mapping[str, int] | None = None,
     licences: Mapping[str, int] | None = None,
     report: Mapping[str, Any] | None = None,
+    labels: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the release's datasheet and its plots into ``out_dir``.
 
@@ -77,7 +93,10 @@ def write_datasheet(
         sources: images per source (as the builder counts them), if known.
         licences: images per licence, if known.
         report: the build report (filters, duplicates, blurring…), rendered
-            as given, whatever its keys.
+            as given, whatever its keys; its ``splits`` say how the parent's
+            splits were kept.
+        labels: how the labels were obtained (the report's ``labels``,
+            ``provenance.label_summary``), if known.
 
     Returns:
         The path of ``datasheet.md``.
@@ -87,17 +106,29 @@ def write_datasheet(
     plot_class_counts([facts.totals[w] for w in facts.wnids], out_dir / COUNTS_PNG)
     plot_depths(Counter(facts.depths.values()), out_dir / DEPTHS_PNG)
     (out_dir / CLASSES_CSV).write_bytes(classes_csv(release.manifest, facts))
+    diff = diff_releases(parent, release.manifest) if parent is not None else None
+    if diff is not None:
+        (out_dir / SPLIT_CHANGES_CSV).write_bytes(split_changes_csv(diff, release.manifest))
+    else:
+        (out_dir / SPLIT_CHANGES_CSV).unlink(missing_ok=True)
+    warning = leak_warning(parent, diff, release.manifest) if parent and diff else None
     title = f"Datasheet: {release.name}"
     sections = [
-        _summary(release, facts),
+        _summary(release, facts, labels),
+        *([warning] if warning is not None else []),
         _motivation(release.manifest),
         _composition(release.manifest, facts),
-        _collection(release.manifest, sources),
+        _collection(release.manifest, sources, labels),
         _preprocessing(release.manifest, report),
         _uses(),
         _distribution(release, licences),
-        _maintenance(release.manifest, parent),
-        _known_issues(release.manifest, facts, sources, licences),
+        _maintenance(release.manifest, parent, diff, report),
+        _known_issues(
+            release.manifest,
+            facts,
+            (sources, licences),
+            [*leak_issues(parent, diff), *label_issues(labels or {})],
+        ),
     ]
     markdown = out_dir / MARKDOWN
     markdown.write_bytes(to_markdown(title, sections).encode())
@@ -116,7 +147,7 @@ def _distinct_images(manifest: Manifest) -> int:
 # ----------------------------------------------------------------- sections
 
 
-def _summary(release: Release, facts: Facts) -> Section:
+def _summary(release: Release, facts: Facts, labels: Mapping[str, Any] | None) -> Section:
     m = release.manifest
     rows = [
         ("name", release.name),
@@ -126,6 +157,7 @@ def _summary(release: Release, facts: Facts) -> Section:
         ("items (image, class, split)", _n(len(m.items))),
         ("distinct images", _n(_distinct_images(m))),
         ("splits", ", ".join(facts.splits) or "none"),
+        ("labels", str(labels["text"]) if labels and "text" in labels else "not recorded"),
         ("parent release", m.parent or "none"),
         ("built by synsetdb", m.synsetdb_version or "unknown"),
     ]
@@ -256,13 +288,17 @@ def _counts_table(label: str, counts: Mapping[str, int]) -> Table:
     return Table((label, "images"), tuple((k, _n(v)) for k, v in ranked), frozenset({1}))
 
 
-def _collection(manifest: Manifest, sources: Mapping[str, int] | None) -> Section:
+def _collection(
+    manifest: Manifest, sources: Mapping[str, int] | None, labels: Mapping[str, Any] | None
+) -> Section:
     blocks: list[Block] = [
         Para(
             "Images were gathered into a synsetdb catalog (by ingesting folders, "
-            "official ImageNet layouts or URL lists), checked and deduplicated there, and "
-            "labelled by accepted candidates or imported official labels, as the spec below says."
-        )
+            "official ImageNet layouts or URL lists) and checked and deduplicated there. "
+            "Each label is a candidate (an image proposed for a synset by a source or a "
+            "search) that a trusted source, the crowd's consensus or a person may have decided."
+        ),
+        *_labels(manifest, labels),
     ]
     if sources:
         blocks += [
@@ -277,6 +313,26 @@ def _collection(manifest: Manifest, sources: Mapping[str, int] | None) -> Sectio
             generic(manifest.catalog_state),
         ]
     return Section("Collection process", tuple(blocks))
+
+
+def _labels(manifest: Manifest, labels: Mapping[str, Any] | None) -> list[Block]:
+    """How the labels were obtained, in words and counted (or that it is not recorded)."""
+    if not labels or "text" not in labels:
+        statuses = manifest.spec.get("selection", {}).get("statuses")
+        taken = f"; the spec took labels with status {', '.join(statuses)}" if statuses else ""
+        return [Para(f"How each label was obtained is not recorded for this release{taken}.")]
+    rows = []
+    for group in labels.get("groups", ()):
+        detail = ", ".join(f"{k} {_n(v)}" for k, v in group.get("sources", {}).items())
+        if "votes" in group:
+            detail = f"{_n(group['votes'])} vote(s)"
+        undecided = "nobody yet" if group["status"] == "candidate" else "not recorded"
+        by = group.get("decided_by") or undecided
+        rows.append((group["status"], by, _n(group["items"]), detail))
+    return [
+        Para(f"How the labels were obtained: {labels['text']}."),
+        Table(("status", "decided by", "items", "sources or votes"), tuple(rows), frozenset({2})),
+    ]
 
 
 def _preprocessing(manifest: Manifest, report: Mapping[str, Any] | None) -> Section:
@@ -345,15 +401,20 @@ def _distribution(release: Release, licences: Mapping[str, int] | None) -> Secti
     return Section("Distribution", tuple(blocks))
 
 
-def _maintenance(manifest: Manifest, parent: Release | None) -> Section:
+def _maintenance(
+    manifest: Manifest,
+    parent: Release | None,
+    diff: ReleaseDiff | None,
+    report: Mapping[str, Any] | None,
+) -> Section:
     blocks: list[Block] = [
         Para(
             "A release never changes: corrections and additions come as a new release whose "
             "parent is this one. Who maintains it and how to report problems are not recorded."
         )
     ]
-    if parent is not None:
-        blocks += _parent_diff(parent, manifest)
+    if parent is not None and diff is not None:
+        blocks += changes_since(parent, manifest, diff, report)
     elif manifest.parent:
         blocks.append(
             Para(
@@ -369,13 +430,15 @@ def _maintenance(manifest: Manifest, parent: Release | None) -> Section:
 def _known_issues(
     manifest: Manifest,
     facts: Facts,
-    sources: Mapping[str, int] | None,
-    licences: Mapping[str, int] | None,
+    provenance: tuple[Mapping[str, int] | None, Mapping[str, int] | None],
+    more: list[str],
 ) -> Section:
+    """The automatic checks' findings; ``more``: the parent's and the labels' issues, first."""
     issues = [
+        *more,
         *_size_issues(facts),
         *_split_gaps(facts),
-        *_provenance_gaps(sources, licences),
+        *_provenance_gaps(*provenance),
     ]
     if PERSON in manifest.hierarchy:
         issues.append(
@@ -429,32 +492,3 @@ def _provenance_gaps(
         elif counts.get("unknown"):
             out.append(f"{counts['unknown']:,} image(s) of unknown {label}")
     return out
-
-
-# ----------------------------------------------------------------- parent diff
-
-
-def _parent_diff(parent: Release, manifest: Manifest) -> list[Block]:
-    """What changed since the parent (``diff_releases``), counted, with the classes named."""
-    diff = diff_releases(parent, manifest)
-    counts = diff.counts()
-    moves = Counter((before, after) for _, _, before, after in diff.moved)
-    note = "" if manifest.parent in (None, diff.a) else " (not the parent this manifest names)"
-    rows = [
-        ("classes added", _n(counts["classes_added"])),
-        ("classes removed", _n(counts["classes_removed"])),
-        ("images added", _n(counts["images_added"])),
-        ("images removed", _n(counts["images_removed"])),
-        ("items moved between splits", _n(counts["moved"])),
-        ("images relabelled", _n(counts["relabelled"])),
-    ]
-    named = [
-        f"classes added: {few(list(diff.classes_added))}",
-        f"classes removed: {few(list(diff.classes_removed))}",
-        *(f"moved {a} → {b}: {_n(n)}" for (a, b), n in sorted(moves.items())),
-    ]
-    return [
-        Para(f"Changes since {parent.name} ({diff.a}){note}:", strong=True),
-        Table(("change", "count"), tuple(rows), frozenset({1})),
-        Bullets(tuple(x for x in named if not x.endswith(": "))),
-    ]

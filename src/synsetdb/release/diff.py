@@ -6,7 +6,10 @@ re-blurred item is still the same image. Between A and B:
 - classes added and removed (by wnid);
 - images added (in B only) and removed (in A only), with their classes and splits;
 - images moved: the same image under the same class in another split;
-- images relabelled: the same image under a different set of classes.
+- images relabelled: the same image under a different set of classes;
+- images moved from a held-out split into train (under any of their classes):
+  a model trained on B and evaluated on A's held-out splits, or compared with
+  models that were, is tested on images it trained on. These are flagged.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from .handle import Release
 from .manifest import Manifest, ReleaseItem
+from .splits import TRAIN
 
 __all__ = ["ReleaseDiff", "diff_releases"]
 
@@ -32,6 +36,8 @@ class ReleaseDiff:
             whose image is only in ``b`` / only in ``a``.
         moved: ``(image, wnid, split in a, split in b)``.
         relabelled: ``(image, wnids in a, wnids in b)``.
+        held_out_to_train: ``(image, wnid in b, held-out split in a, "train")``,
+            one per image that was held out in ``a`` and is in train in ``b``.
     """
 
     a: str
@@ -42,6 +48,7 @@ class ReleaseDiff:
     images_removed: tuple[tuple[str, str, str], ...]
     moved: tuple[tuple[str, str, str, str], ...]
     relabelled: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+    held_out_to_train: tuple[tuple[str, str, str, str], ...] = ()
 
     @property
     def identical(self) -> bool:
@@ -69,6 +76,7 @@ class ReleaseDiff:
             "images_removed": len({i for i, _, _ in self.images_removed}),
             "moved": len(self.moved),
             "relabelled": len(self.relabelled),
+            "held_out_to_train": len(self.held_out_to_train),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +92,9 @@ class ReleaseDiff:
             "relabelled": [
                 {"image": i, "from": list(old), "to": list(new)} for i, old, new in self.relabelled
             ],
+            "held_out_to_train": [
+                {"image": i, "wnid": w, "from": s, "to": t} for i, w, s, t in self.held_out_to_train
+            ],
         }
 
 
@@ -98,6 +109,7 @@ def diff_releases(a: Release | Manifest, b: Release | Manifest) -> ReleaseDiff:
     by_a, by_b = _by_image(ma.items), _by_image(mb.items)
     moved: list[tuple[str, str, str, str]] = []
     relabelled: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+    leaked: list[tuple[str, str, str, str]] = []
     for image in sorted(by_a.keys() & by_b.keys()):
         old, new = by_a[image], by_b[image]
         if old.keys() != new.keys():
@@ -105,6 +117,8 @@ def diff_releases(a: Release | Manifest, b: Release | Manifest) -> ReleaseDiff:
         moved.extend(
             (image, w, old[w], new[w]) for w in sorted(old.keys() & new.keys()) if old[w] != new[w]
         )
+        if leak := _held_out_to_train(image, old, new):
+            leaked.append(leak)
     wa, wb = set(ma.wnids), set(mb.wnids)
     return ReleaseDiff(
         a=ma.sha256,
@@ -115,7 +129,24 @@ def diff_releases(a: Release | Manifest, b: Release | Manifest) -> ReleaseDiff:
         images_removed=_only(by_a, by_b),
         moved=tuple(moved),
         relabelled=tuple(relabelled),
+        held_out_to_train=tuple(leaked),
     )
+
+
+def _held_out_to_train(
+    image: str, old: dict[str, str], new: dict[str, str]
+) -> tuple[str, str, str, str] | None:
+    """``(image, wnid in b, split in a, "train")`` if ``a`` held it out and ``b`` trains on it.
+
+    The same class is preferred on both sides, so a plain move reads as in ``moved``.
+    """
+    in_train = sorted(w for w, split in new.items() if split == TRAIN)
+    held = sorted(w for w, split in old.items() if split != TRAIN)
+    if not in_train or not held:
+        return None
+    same = [w for w in held if w in in_train]
+    wnid_a, wnid_b = (same[0], same[0]) if same else (held[0], in_train[0])
+    return (image, wnid_b, old[wnid_a], TRAIN)
 
 
 def _by_image(items: Iterable[ReleaseItem]) -> dict[str, dict[str, str]]:

@@ -44,11 +44,12 @@ __all__ = [
 ]
 
 Official = Literal["keep", "ignore"]
+ParentSplits = Literal["keep", "resplit"]
 
 DEFAULT_RADIUS = 6  # synsetdb.ingest.dups.DEFAULT_RADIUS, without importing numpy here
 MAX_RADIUS = 20
 _SPLIT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,15}$")
-_RESERVED_SPLIT_KEYS = ("official", "near_duplicate_radius")
+_RESERVED_SPLIT_KEYS = ("official", "near_duplicate_radius", "parent")
 _LIVE = ("candidate", "accepted", "undecided")
 
 
@@ -108,17 +109,22 @@ class SplitConfig:
             ``ignore`` it.
         radius: the pHash Hamming radius within which images are near
             duplicates; a group of them never straddles two splits.
+        parent: with a parent release, ``keep`` every image the parent had in
+            the split it had there (new images are split fresh), or
+            ``resplit`` everything as if there were no parent.
     """
 
     held_out: tuple[tuple[str, int | float], ...] = ()
     official: Official = "keep"
     radius: int = DEFAULT_RADIUS
+    parent: ParentSplits = "keep"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "held_out": dict(self.held_out),
             "official": self.official,
             "near_duplicate_radius": self.radius,
+            "parent": self.parent,
         }
 
 
@@ -227,9 +233,12 @@ class _Reader:
         description = raw.get("description", "")
         if not isinstance(description, str):
             raise self.fail("description", "must be a string")
+        splits = self.splits(self.table(raw, "splits"))
+        if splits.parent == "resplit" and parent is None:
+            raise self.fail("splits.parent", '"resplit" needs a parent release (parent = "NAME")')
         return ReleaseSpec(
             selection=self.selection(self.table(raw, "selection")),
-            splits=self.splits(self.table(raw, "splits")),
+            splits=splits,
             filters=self.filters(self.table(raw, "filters")),
             seed=self.integer(raw, "seed", "seed", 0, minimum=0),
             parent=parent,
@@ -296,13 +305,16 @@ class _Reader:
         )
         if radius > MAX_RADIUS:
             raise self.fail("splits.near_duplicate_radius", f"must be at most {MAX_RADIUS}")
+        parent = raw.get("parent", "keep")
+        if parent not in ("keep", "resplit"):
+            raise self.fail("splits.parent", f'must be "keep" or "resplit", got {parent!r}')
         held_out = []
         for name in sorted(k for k in raw if k not in _RESERVED_SPLIT_KEYS):
             held_out.append((name, self.split_size(name, raw[name])))
         fractions = sum(size for _, size in held_out if isinstance(size, float))
         if fractions >= 1:
             raise self.fail("splits", f"fractions add up to {fractions:g}; train would get nothing")
-        return SplitConfig(tuple(held_out), official, radius)
+        return SplitConfig(tuple(held_out), official, radius, parent)
 
     def split_size(self, name: str, value: Any) -> int | float:
         key = f"splits.{name}"

@@ -19,6 +19,14 @@ With ``official = "keep"``, an item that came with an official split
 free members of its group into the same split. Official members of one group
 found in *different* splits are never moved: they are reported as across-split
 duplicates of the source's own split.
+
+With a parent release (``previous``: each image the parent had, and its split
+there), every item whose image the parent had keeps that split, ahead of any
+official split: a model trained on the parent's train and tested on this
+release's val (or the other way round) never sees a test image in training.
+Kept items count toward their class's targets and draw new near duplicates
+into their split; only new images are split fresh. Kept members of one group
+found in different splits stay where they were and are reported.
 """
 
 from __future__ import annotations
@@ -67,6 +75,11 @@ class SplitReport:
             official splits (left as the source had them).
         cross_split_examples: the first of those groups, each as its members'
             ``(image, wnid, split)``.
+        kept_from_parent: items whose image the parent release had, kept in
+            the parent's split.
+        parent_cross_split: groups whose kept members lie in different splits
+            (left as the parent had them).
+        parent_cross_split_examples: the first of those groups, as above.
         shortfalls: class -> split -> items short of the target (a small class,
             or groups too large to fit).
     """
@@ -78,6 +91,9 @@ class SplitReport:
     official_cross_split: int = 0
     cross_split_examples: tuple[tuple[tuple[str, str, str], ...], ...] = ()
     shortfalls: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    kept_from_parent: int = 0
+    parent_cross_split: int = 0
+    parent_cross_split_examples: tuple[tuple[tuple[str, str, str], ...], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +106,11 @@ class SplitReport:
                 [list(member) for member in group] for group in self.cross_split_examples
             ],
             "shortfalls": {w: dict(s) for w, s in self.shortfalls.items()},
+            "kept_from_parent": self.kept_from_parent,
+            "parent_cross_split_groups": self.parent_cross_split,
+            "parent_cross_split_examples": [
+                [list(member) for member in group] for group in self.parent_cross_split_examples
+            ],
         }
 
 
@@ -111,15 +132,27 @@ def split_keys(seed: int, label: str, pairs: Iterable[tuple[str, str]]) -> list[
 
 
 def assign_splits(
-    entries: Sequence[SplitEntry], config: SplitConfig, seed: int
+    entries: Sequence[SplitEntry],
+    config: SplitConfig,
+    seed: int,
+    *,
+    previous: Mapping[str, str] | None = None,
 ) -> tuple[list[str], SplitReport]:
     """The split of each entry (aligned with ``entries``) and the report.
 
-    Deterministic: the same entries (in any order), config and seed give the
-    same assignment.
+    Args:
+        entries: the items to split.
+        config: targets, the official-split policy and the near-duplicate radius.
+        seed: where every choice is drawn from.
+        previous: image -> its split in the parent release; those images keep it.
+
+    Deterministic: the same entries (in any order), config, seed and
+    ``previous`` give the same assignment.
     """
     keys = split_keys(seed, "split", ((e.image, e.wnid) for e in entries))
-    fixed = [e.official if config.official == "keep" else None for e in entries]
+    kept = [previous.get(e.image) for e in entries] if previous else [None] * len(entries)
+    official = [e.official if config.official == "keep" else None for e in entries]
+    fixed = [k if k is not None else o for k, o in zip(kept, official, strict=True)]
     groups = tie_groups(entries, config.radius)
     groups.sort(key=lambda g: keys[g[0]] if len(g) == 1 else min(keys[i] for i in g))
     plan = _Quotas(entries, fixed, config)
@@ -127,26 +160,32 @@ def assign_splits(
     splits: list[str] = [TRAIN] * len(entries)
     moved = 0
     cross: list[list[int]] = []  # groups whose official members disagree
+    parent_cross: list[list[int]] = []  # groups whose kept (parent's) members disagree
     for group in groups:
         if len(group) == 1:  # most items: no counting, no allocation
             splits[group[0]] = plan.place_one(group[0])
             continue
-        official = Counter(fixed[i] for i in group if fixed[i] is not None)
-        if len(official) > 1:
-            cross.append(group)
+        held = Counter(fixed[i] for i in group if fixed[i] is not None)
+        if len(held) > 1:
+            (parent_cross if any(kept[i] is not None for i in group) else cross).append(group)
         elif len({naive[i] for i in group}) > 1:
             moved += 1
-        for i, split in plan.place(group, official).items():
+        for i, split in plan.place(group, held).items():
             splits[i] = split
     multi = [g for g in groups if len(g) > 1]
     report = SplitReport(
         groups=len(multi),
         grouped_items=sum(len(g) for g in multi),
         groups_moved=moved,
-        official_kept=sum(f is not None for f in fixed),
+        official_kept=sum(o is not None and k is None for k, o in zip(kept, official, strict=True)),
         official_cross_split=len(cross),
         cross_split_examples=tuple(_members(entries, fixed, g) for g in cross[:_EXAMPLES]),
         shortfalls=plan.shortfalls(),
+        kept_from_parent=sum(k is not None for k in kept),
+        parent_cross_split=len(parent_cross),
+        parent_cross_split_examples=tuple(
+            _members(entries, fixed, g) for g in parent_cross[:_EXAMPLES]
+        ),
     )
     return splits, report
 
@@ -154,7 +193,7 @@ def assign_splits(
 def _members(
     entries: Sequence[SplitEntry], fixed: Sequence[str | None], group: Sequence[int]
 ) -> tuple[tuple[str, str, str], ...]:
-    """A group's official members as sorted ``(image, wnid, split)``."""
+    """A group's members with a fixed split (official or kept) as ``(image, wnid, split)``."""
     return tuple(
         sorted(
             (entries[i].image, entries[i].wnid, str(fixed[i]))
@@ -239,13 +278,16 @@ class _Quotas:
                 return split
         return TRAIN
 
-    def place(self, group: Sequence[int], official: Counter[str | None]) -> dict[int, str]:
-        """Where each member of a group goes; takes room from the quotas."""
+    def place(self, group: Sequence[int], held: Counter[str | None]) -> dict[int, str]:
+        """Where each member of a group goes; takes room from the quotas.
+
+        ``held`` counts the fixed splits (official or the parent's) of its members.
+        """
         placed = {i: split for i in group if (split := self.fixed[i]) is not None}
         free = [i for i in group if i not in placed]
-        if official:
-            # the most common official split (ties: by name) draws the free members
-            target = str(min(official.items(), key=lambda kv: (-kv[1], str(kv[0])))[0])
+        if held:
+            # the most common fixed split (ties: by name) draws the free members
+            target = str(min(held.items(), key=lambda kv: (-kv[1], str(kv[0])))[0])
         else:
             need = Counter(self.entries[i].wnid for i in free)
             target = next(

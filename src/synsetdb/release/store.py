@@ -24,8 +24,8 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -117,7 +117,7 @@ def create_release(
     project.check_taxonomy()
     parent = _parent(project, spec)
     built = build_manifest(
-        catalog, project.taxonomy, spec, parent=parent.sha256 if parent is not None else None
+        catalog, project.taxonomy, spec, parent=parent.manifest if parent is not None else None
     )
     manifest, report = built.manifest, dict(built.report)
     if spec.filters.blur_faces:
@@ -164,12 +164,27 @@ def _store(
             "move it away or choose another name",
             code="E_RELEASE_DIR",
         )
-    tmp = Path(tempfile.mkdtemp(prefix=f".{release.name}.", dir=root))
+    tmp = _new_folder(root, f".{release.name}.")
     try:
         _write_folder(tmp, release, report, extras)
         _commit(project, release, spec, extras.get("parent"), tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _new_folder(root: Path, prefix: str) -> Path:
+    """A new folder under ``root`` with a unique name, made with the umask's mode.
+
+    Not ``tempfile.mkdtemp``: its 0700 would become the release folder's mode
+    when the folder is renamed into place.
+    """
+    while True:
+        folder = root / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            folder.mkdir()
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
+        return folder
 
 
 def _write_folder(
@@ -197,6 +212,7 @@ def _datasheet(
         sources=extras.get("sources"),
         licences=extras.get("licences"),
         report=report,
+        labels=report.get("labels"),
     )
 
 
