@@ -178,3 +178,20 @@ def _now():  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+def test_an_images_page_says_how_each_label_was_decided(catalog: Catalog) -> None:
+    from synsetdb.catalog.image_info import image_info
+
+    decide_labels(
+        catalog, LabelSelection(source="urls:web.csv"), "rejected", actor="ada", reason="cartoon"
+    )
+    trust_source(catalog, LAB, actor="ada")
+    c = schema.candidate.c
+    with catalog.engine.connect() as conn:
+        web = conn.execute(select(c.image_id).where(c.source == "urls:web.csv")).scalars().first()
+        lab = conn.execute(select(c.image_id).where(c.source == LAB)).scalars().first()
+    web_info, lab_info = image_info(catalog, str(web)), image_info(catalog, str(lab))
+    assert web_info is not None and lab_info is not None
+    assert web_info.candidates[0].how_decided == "by ada: cartoon"
+    assert lab_info.candidates[0].how_decided == "trusted source"

@@ -21,6 +21,7 @@ from .catalog import Catalog
 __all__ = [
     "BoxInfo",
     "CandidateInfo",
+    "DecisionInfo",
     "DuplicateInfo",
     "ImageInfo",
     "ReleaseMembership",
@@ -43,6 +44,17 @@ class VoteInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionInfo:
+    """The latest decision on a candidate taken after ingest: who, why and when."""
+
+    status: str
+    decided_by: str
+    actor: str | None
+    reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CandidateInfo:
     """One synset the image is proposed for, with where the proposal came from and its votes."""
 
@@ -61,6 +73,21 @@ class CandidateInfo:
     provenance: Mapping[str, Any] | None
     created_at: datetime
     votes: tuple[VoteInfo, ...]
+    decided_by: str | None = None  # schema.DECIDED_BY: source, crowd or person
+    decision: DecisionInfo | None = None
+
+    @property
+    def how_decided(self) -> str | None:
+        """How its status came about, in words: ``trusted source``, ``crowd``, ``ada: blurry``."""
+        if self.decided_by == "source":
+            return "trusted source"
+        if self.decided_by == "crowd":
+            return "by the crowd"
+        if self.decided_by == "person":
+            who = self.decision.actor if self.decision and self.decision.actor else "a person"
+            why = self.decision.reason if self.decision and self.decision.reason else None
+            return f"by {who}" + (f": {why}" if why else "")
+        return None
 
     @property
     def yes(self) -> int:
@@ -166,6 +193,7 @@ def _candidates(conn: Connection, image_id: str) -> tuple[CandidateInfo, ...]:
     ).all()
     rows = sorted(found, key=lambda row: _STATUS_ORDER.get(row.status, len(_STATUS_ORDER)))
     votes = _votes(conn, [row.id for row in rows])
+    decisions = _decisions(conn, [row.id for row in rows])
     return tuple(
         CandidateInfo(
             id=row.id,
@@ -183,6 +211,8 @@ def _candidates(conn: Connection, image_id: str) -> tuple[CandidateInfo, ...]:
             provenance=row.provenance if isinstance(row.provenance, dict) else None,
             created_at=row.created_at,
             votes=tuple(votes.get(row.id, ())),
+            decided_by=row.decided_by,
+            decision=decisions.get(row.id),
         )
         for row in rows
     )
@@ -204,6 +234,19 @@ def _votes(conn: Connection, candidate_ids: list[int]) -> dict[int, list[VoteInf
             VoteInfo(name, int(answer), bool(control), created)
         )
     return found
+
+
+def _decisions(conn: Connection, candidate_ids: list[int]) -> dict[int, DecisionInfo]:
+    """Each candidate's latest logged decision (the log is short per candidate)."""
+    if not candidate_ids:
+        return {}
+    d = schema.decision.c
+    rows = conn.execute(
+        select(d.candidate_id, d.status, d.decided_by, d.actor, d.reason, d.created_at)
+        .where(d.candidate_id.in_(candidate_ids))
+        .order_by(d.id)
+    )
+    return {int(row[0]): DecisionInfo(*row[1:]) for row in rows}
 
 
 def _boxes(conn: Connection, image_id: str) -> tuple[BoxInfo, ...]:
