@@ -24,7 +24,10 @@ from synsetdb.ingest.validate import ValidationConfig, inspect_image
 from tests.fixtures.photos import bomb_png, encode, orientation_exif, photo
 
 CONFIG = ValidationConfig()
-CODES = {"E_EMPTY", "E_FORMAT", "E_BOMB", "E_DECODE", "E_TRUNCATED", "E_TOO_SMALL", "E_ASPECT"}
+CODES = {
+    *("E_EMPTY", "E_FORMAT", "E_BOMB", "E_DECODE", "E_TRUNCATED", "E_TOO_SMALL", "E_ASPECT"),
+    "E_CORRUPT_DATA",
+}
 # (Pillow format, save options) for each accepted format, and a few variants of each.
 ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("JPEG", {"quality": 90}),

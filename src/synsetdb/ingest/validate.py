@@ -10,6 +10,14 @@
   before any pixel data is decoded.
 - ``E_TRUNCATED``, ``E_DECODE``: the full decode (first frame of animations and
   multi-page files) fails because data is missing or corrupt.
+- ``E_CORRUPT_DATA``: the file decodes, but its data is damaged where the
+  decoder repairs it silently (:mod:`synsetdb.imaging.integrity`): a PNG chunk
+  whose CRC does not match, a JPEG whose blocks and entropy-coded data do not
+  end together (libjpeg's "Corrupt JPEG data: premature end of data segment"
+  or "extraneous bytes", the rows it fills with grey) or whose restart markers
+  are missing or out of order. With ``ValidationConfig.corrupt = "flag"`` such
+  an image is accepted instead, as a :class:`Flagged` record carrying the
+  code and detail.
 """
 
 from __future__ import annotations
@@ -23,11 +31,19 @@ from typing import Literal
 from PIL import Image, UnidentifiedImageError
 
 from synsetdb.errors import ConfigError
+from synsetdb.imaging.integrity import (
+    jpeg_layout,
+    load_checked,
+    png_crc_problem,
+    restart_problem,
+)
 from synsetdb.ingest.items import Inspected, Rejected
 from synsetdb.ingest.phash import phash
 from synsetdb.ingest.renditions import draft_for, resized, thumbnail, to_rgb, upright
 
-__all__ = ["ValidationConfig", "inspect_image"]
+__all__ = ["CORRUPT_POLICIES", "Flagged", "ValidationConfig", "inspect_image"]
+
+CORRUPT_POLICIES = ("reject", "flag")
 
 _DETAIL_CHARS = 160
 # JPEGs decode at a reduced DCT scale when renditions this long (or thumbnail_side,
@@ -68,6 +84,9 @@ class ValidationConfig:
             (rendition ``resized-<side>``): shorter side this many pixels,
             aspect kept, never upscaled, EXIF orientation applied, RGB JPEG.
         resize_quality: JPEG quality of the resized copy, 1–100.
+        corrupt: what to do with an image whose data is damaged inside a file that
+            decodes (``E_CORRUPT_DATA``): ``reject`` it, or ``flag`` it (stored,
+            with the code and detail kept).
     """
 
     min_side: int = 32
@@ -78,6 +97,7 @@ class ValidationConfig:
     make_thumbnail: bool = True
     resize_side: int | None = None
     resize_quality: int = 90
+    corrupt: str = "reject"
 
     def __post_init__(self) -> None:
         named = ("min_side", "max_pixels", "thumbnail_side", "thumbnail_quality", "resize_quality")
@@ -96,6 +116,17 @@ class ValidationConfig:
             raise ConfigError(f"max_aspect must be a number >= 1, got {aspect!r}")  # NaN too
         if not isinstance(self.make_thumbnail, bool):
             raise ConfigError(f"make_thumbnail must be a bool, got {self.make_thumbnail!r}")
+        if self.corrupt not in CORRUPT_POLICIES:
+            raise ConfigError(f"corrupt must be 'reject' or 'flag', got {self.corrupt!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Flagged(Inspected):
+    """A valid image accepted with a finding (``corrupt = "flag"``): ``code`` and ``detail``
+    say what is wrong with it, to be recorded with the image rather than instead of it."""
+
+    code: str = "E_CORRUPT_DATA"
+    detail: str = ""
 
 
 class _Reject(Exception):
@@ -142,6 +173,8 @@ def _inspect(data: bytes, digest: str, config: ValidationConfig) -> Inspected:
     fmt = _sniff(data)
     if fmt is None:
         raise _Reject("E_FORMAT", f"not an accepted image format: {_describe(data)}")
+    finding = png_crc_problem(data) if fmt == "PNG" else None
+    _corrupt(finding, config)
     with warnings.catch_warnings():
         # Pillow's bomb warning becomes an error (a reject); its corrupt-EXIF and
         # similar UserWarnings would only flood the log of a large ingest. (The
@@ -153,7 +186,8 @@ def _inspect(data: bytes, digest: str, config: ValidationConfig) -> Inspected:
             width, height = image.size
             _check_geometry(width, height, config)
             draft_for(image, max(config.thumbnail_side, _RENDER_SIDE), config.resize_side)
-            image.load()
+            finding = finding or _load(image, data, fmt)
+            _corrupt(finding, config)
             rgb = to_rgb(upright(image))
             thumb = None
             if config.make_thumbnail:
@@ -168,16 +202,35 @@ def _inspect(data: bytes, digest: str, config: ValidationConfig) -> Inspected:
             raise
         except Exception as error:  # any failure of a decoder is a property of the input
             raise _classify(error, data, fmt) from error
-    return Inspected(
-        sha256=digest,
-        width=width,
-        height=height,
-        format="JPEG" if image.format == "MPO" else fmt,
-        byte_size=len(data),
-        phash=image_hash,
-        thumbnail=thumb,
-        resized=copy,
-    )
+    facts = {
+        "sha256": digest,
+        "width": width,
+        "height": height,
+        "format": "JPEG" if image.format == "MPO" else fmt,
+        "byte_size": len(data),
+        "phash": image_hash,
+        "thumbnail": thumb,
+        "resized": copy,
+    }
+    if finding is not None:
+        return Flagged(**facts, detail=finding[:_DETAIL_CHARS])  # type: ignore[arg-type]
+    return Inspected(**facts)  # type: ignore[arg-type]
+
+
+def _load(image: Image.Image, data: bytes, fmt: str) -> str | None:
+    """Decode the image; for a JPEG, say what is corrupt in the data (None: nothing found)."""
+    if fmt != "JPEG":
+        image.load()
+        return None
+    layout = jpeg_layout(data)
+    found = load_checked(image, data, layout)  # type: ignore[arg-type]
+    return found or (restart_problem(data, layout) if layout is not None else None)
+
+
+def _corrupt(finding: str | None, config: ValidationConfig) -> None:
+    """Reject for corrupt data, unless the policy flags it."""
+    if finding is not None and config.corrupt == "reject":
+        raise _Reject("E_CORRUPT_DATA", finding)
 
 
 def _check_geometry(width: int, height: int, config: ValidationConfig) -> None:
