@@ -57,6 +57,14 @@ def _ingest_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(1, 100),
             help="JPEG quality of the resized copy.",
         ),
+        click.option(
+            "--corrupt",
+            type=click.Choice(["reject", "flag"]),
+            default="reject",
+            show_default=True,
+            help="Images whose data is damaged inside a file that decodes: reject them "
+            "(E_CORRUPT_DATA), or accept them flagged.",
+        ),
         json_option,
     ]
     for option in reversed(options):
@@ -74,6 +82,7 @@ def _config(options: dict[str, Any], label_status: str) -> IngestConfig:
         make_thumbnail=not options["no_thumbnails"],
         resize_side=options["resize_side"],
         resize_quality=options["resize_quality"],
+        corrupt=options["corrupt"],
     )
     return IngestConfig(
         validation=validation,
