@@ -15,7 +15,10 @@ selection → filters → per-class minimum and cap → splits → manifest:
    order (ImageFolder's and ILSVRC's index order) and the hierarchy they
    induce in the taxonomy is recorded.
 
-Nothing here writes: ``store.create_release`` stores what this returns.
+Nothing here writes (``store.create_release`` stores what this returns), but
+for the variant hashes of images that have none yet, computed from their
+thumbnails when a blob store is given and kept in the catalog (derived data,
+like a cache: see ``catalog.duplicates.image_variants``).
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .._version import __version__
-from ..catalog import Catalog
+from ..catalog import BlobStore, Catalog
+from ..catalog.duplicates import image_variants
 from ..errors import SynsetdbError
 from ..hierarchy import Taxonomy, named_set
+from ..imaging.variants import VARIANTS_VERSION, packed_variants
 from ._empty import empty_release_error
 from ._reads import (
     Box,
@@ -79,6 +84,7 @@ def build_manifest(
     spec: ReleaseSpec,
     *,
     parent: Manifest | None = None,
+    blobs: BlobStore | None = None,
 ) -> BuildResult:
     """Build a release's manifest (see the module docstring); writes nothing.
 
@@ -88,6 +94,8 @@ def build_manifest(
         spec: the release spec.
         parent: the parent release's manifest, if any: its hash is recorded
             and its images keep their splits (``SplitConfig.parent``).
+        blobs: the project's blob store: images without stored variant hashes
+            get them from their thumbnails (None: those link by pHash alone).
 
     Raises:
         ReleaseError: ``E_SPEC`` for a wnid or set the taxonomy does not hold,
@@ -103,8 +111,9 @@ def build_manifest(
         removed = [o.to_dict() for o in outcomes]
         raise empty_release_error(catalog, spec, kept, read.ids, counts, removed)
     capped = _cap(by_class, classes, spec)
+    variants = _variants(catalog, by_class, classes, blobs)
     entries = [
-        SplitEntry(r.image, w, r.phash, r.split if r.split else None)
+        SplitEntry(r.image, w, r.phash, r.split if r.split else None, variants.get(r.image))
         for w in classes
         for r in by_class[w]
     ]
@@ -180,6 +189,19 @@ def _labels(read: _Read, classes: Sequence[str]) -> dict[str, Any]:
         (r.status, r.decided_by, r.label_source, votes.get((r.image, r.synset_id), 0))
         for w in classes
         for r in read.by_class[w]
+    )
+
+
+def _variants(
+    catalog: Catalog,
+    by_class: Mapping[str, Sequence[Candidate]],
+    classes: Sequence[str],
+    blobs: BlobStore | None,
+) -> dict[str, bytes]:
+    """The packed variant hashes of the images to split (computed and kept where missing)."""
+    images = {r.image for w in classes for r in by_class[w] if r.phash is not None}
+    return image_variants(
+        catalog, images, version=VARIANTS_VERSION, compute=packed_variants, blobs=blobs
     )
 
 

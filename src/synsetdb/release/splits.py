@@ -1,11 +1,13 @@
 """Splitting a release: per class, by counts or fractions, leak-free, deterministic for a seed.
 
 Items are (image, class) pairs. Two items are tied together when they are the
-same image (one picture labelled with two classes) or when their images'
-64-bit perceptual hashes lie within ``SplitConfig.radius`` bits of each other
-(``synsetdb.ingest.dups``: multi-index hashing, linked in chains). Each group
-of tied items goes to one split as a whole, so no near duplicate of a
-validation image can sit in train.
+same image (one picture labelled with two classes) or when one image's 64-bit
+perceptual hash lies within ``SplitConfig.radius`` bits of the other's pHash
+or of one of its variant hashes, the pHashes of its mirror, trimmed, centred
+and straightened views (``synsetdb.imaging.linking``: multi-index hashing,
+linked in chains), so crops, small turns and mirror images of a photo are tied
+to it. Each group of tied items goes to one split as a whole, so no near
+duplicate of a validation image can sit in train.
 
 Each class gets a target per held-out split (``val = 50``: 50 items;
 ``val = 0.1``: a tenth of the class, rounded half up); ``train`` takes the rest.
@@ -53,12 +55,15 @@ class SplitEntry(NamedTuple):
         wnid: its class.
         phash: the image's 64-bit perceptual hash (signed or unsigned), if known.
         official: the split the image came with (``candidate.split``), if any.
+        variants: the image's variant hashes, packed (``synsetdb.imaging.variants.pack``),
+            if known.
     """
 
     image: str
     wnid: str
     phash: int | None = None
     official: str | None = None
+    variants: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,40 +209,48 @@ def _members(
 
 
 def tie_groups(entries: Sequence[SplitEntry], radius: int) -> list[list[int]]:
-    """Positions of entries tied together (same image, or pHash within ``radius``), every group.
+    """Positions of entries tied together (same image, or a pHash within ``radius`` of the
+    other's pHash or variant hashes), every group.
 
-    Singletons included; each group is sorted. ``duplicate_groups`` gives the
+    Singletons included; each group is sorted. ``variant_groups`` gives the
     connected components over distinct images, so each image is in at most
     one of them and no further union is needed.
     """
     by_image: dict[str, list[int]] = {}
     hashes: dict[str, int] = {}
+    variants: dict[str, bytes] = {}
     for i, e in enumerate(entries):
         by_image.setdefault(e.image, []).append(i)
         if e.phash is not None:
             hashes[e.image] = e.phash
+            if e.variants:
+                variants[e.image] = e.variants
     groups: list[list[int]] = []
     tied: set[str] = set()
-    for near in _near_duplicates(hashes, radius):
+    for near in _near_duplicates(hashes, variants, radius):
         groups.append(sorted(i for image in near for i in by_image[image]))
         tied.update(near)
     groups.extend(members for image, members in by_image.items() if image not in tied)
     return groups
 
 
-def _near_duplicates(hashes: Mapping[str, int], radius: int) -> list[tuple[str, ...]]:
+def _near_duplicates(
+    hashes: Mapping[str, int], variants: Mapping[str, bytes], radius: int
+) -> list[tuple[str, ...]]:
     if len(hashes) < 2:
         return []
     import numpy as np
 
-    from ..ingest.dups import duplicate_groups
+    from ..imaging.linking import variant_groups
+    from ..imaging.variants import unpack
 
     ids = list(hashes)
     try:  # the catalog's hashes are signed BIGINTs already
         values = np.fromiter(hashes.values(), dtype=np.int64, count=len(hashes))
     except OverflowError:  # some given unsigned
         values = np.array([h - (1 << 64) if h >= 1 << 63 else h for h in hashes.values()])
-    return [g.ids for g in duplicate_groups(ids, values, radius, max_bucket=None)]
+    packed = [unpack(variants[i]) if i in variants else None for i in ids]
+    return [g.ids for g in variant_groups(ids, values, packed, radius, max_bucket=None)]
 
 
 class _Quotas:
