@@ -1,13 +1,24 @@
-"""Near-duplicate groups over the catalog: the query behind ``synsetdb dups``."""
+"""Near-duplicate groups over the catalog: the query behind ``synsetdb dups``.
+
+Images link when one's pHash lies within the radius of the other's pHash or of
+one of its variant hashes (``synsetdb.imaging.linking``), so crops, small
+turns and mirror images of one photo fall in one group. Variant hashes are
+read from the catalog; those not stored yet are computed from the stored
+thumbnails when a blob store is given (once: they are kept).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
-from ..catalog import Catalog, schema
+from ..catalog import BlobStore, Catalog, schema
 from ..catalog.catalog import LIVE_STATUSES
-from ..catalog.duplicates import StoredGroups, store_duplicate_groups
-from .dups import DEFAULT_RADIUS, DuplicateGroup, duplicate_groups
+from ..catalog.duplicates import StoredGroups, image_variants, store_duplicate_groups
+from ..imaging.dups import DEFAULT_RADIUS, DuplicateGroup
+from ..imaging.linking import variant_groups
+from ..imaging.variants import VARIANTS_VERSION, packed_variants, unpack
 
 __all__ = ["catalog_duplicates", "store_catalog_duplicates"]
 
@@ -18,26 +29,40 @@ def catalog_duplicates(
     wnid: str | None = None,
     radius: int = DEFAULT_RADIUS,
     within_synset: bool = False,
+    blobs: BlobStore | None = None,
 ) -> list[DuplicateGroup]:
-    """Groups of images whose perceptual hashes lie within ``radius`` bits.
+    """Groups of near-duplicate images: pHashes within ``radius`` bits of a pHash or variant hash.
 
     Args:
         wnid: only images under this synset (its whole subtree).
         radius: the Hamming radius (0 = identical hashes).
         within_synset: link only images labelled with the same synset; otherwise
             across the catalog, each image once (labelled with its first synset).
+        blobs: the project's blob store, to compute the variant hashes not
+            stored yet (and store them); None uses only those stored.
     """
     ids, hashes, labels = _hashes(catalog, wnid, within_synset)
-    return duplicate_groups(ids, hashes, radius, labels=labels, within_label=within_synset)
+    variants = _variants(catalog, ids, blobs)
+    return variant_groups(ids, hashes, variants, radius, labels=labels, within_label=within_synset)
 
 
-def store_catalog_duplicates(catalog: Catalog, *, radius: int = DEFAULT_RADIUS) -> StoredGroups:
+def store_catalog_duplicates(
+    catalog: Catalog, *, radius: int = DEFAULT_RADIUS, blobs: BlobStore | None = None
+) -> StoredGroups:
     """Find the whole catalog's groups and keep them for the explorer (``dups --store``)."""
     ids, hashes, labels = _hashes(catalog, None, within_synset=False)
-    groups = duplicate_groups(ids, hashes, radius, labels=labels)
+    groups = variant_groups(ids, hashes, _variants(catalog, ids, blobs), radius, labels=labels)
     return store_duplicate_groups(
         catalog, [(g.ids, g.max_distance) for g in groups], radius=radius, images=len(ids)
     )
+
+
+def _variants(catalog: Catalog, ids: list[str], blobs: BlobStore | None) -> list[Any]:
+    """Each image's variant hashes (None where none are known), aligned with ``ids``."""
+    packed = image_variants(
+        catalog, ids, version=VARIANTS_VERSION, compute=packed_variants, blobs=blobs
+    )
+    return [unpack(packed[i]) if i in packed else None for i in ids]
 
 
 def _hashes(
