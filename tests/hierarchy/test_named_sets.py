@@ -164,3 +164,11 @@ def test_unknown_set_name() -> None:
     assert isinstance(err, KeyError) and isinstance(err, SynsetdbError)
     assert "'imagenet-1k'" in str(err)
     assert "ilsvrc2012" in str(err)  # lists the known names
+
+
+def test_every_set_has_a_one_line_title(wordnet: Taxonomy) -> None:
+    """``synsetdb sets`` lists titles in 80 columns beside names up to 29 characters."""
+    for name in named_sets():
+        s = named_set(name, wordnet)
+        assert s.title and len(s.title) <= 40, (name, s.title)
+        assert s.title != s.source  # the full source stays available

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import click
-from rich.table import Table
+from rich.markup import escape
 
 from ._app import cli
 from ._context import AppContext
-from ._output import console, emit_json, json_option
+from ._output import count_column, emit_json, id_column, json_option, show, table, text_column
 from .web_cmds import run_server, serve_options
 
 _METHODS = ("majority", "consensus", "dawid-skene")
@@ -93,11 +93,15 @@ def worker_list(app: AppContext, /, as_json: bool) -> None:
     if as_json:
         emit_json([asdict(w) | {"may_browse": w.may_browse} for w in workers])
         return
-    table = Table("id", "name", "role", "active", "can sign in", "may browse")
+    listed = table(
+        count_column("id"),
+        text_column("name"),
+        *(id_column(h) for h in ("role", "active", "can sign in", "may browse")),
+    )
     for w in workers:
         cells = (w.is_active, w.can_sign_in, w.may_browse)
-        table.add_row(str(w.id), w.name, w.role, *(str(c) for c in cells))
-    console().print(table)
+        listed.add_row(str(w.id), escape(w.name), w.role, *(_yes_no(c) for c in cells))
+    show(listed)
 
 
 @cli.group("verify")
@@ -132,19 +136,27 @@ def verify_status(app: AppContext, /, wnid: str | None, candidates: bool, as_jso
     if as_json:
         emit_json({"synsets": progress, **({"candidates": listed} if listed is not None else {})})
         return
-    table = Table("wnid", "name", "open", "accepted", "rejected", "undecided", "votes", "tasks")
+    synsets = table(
+        id_column("wnid"),
+        text_column("name"),
+        *(count_column(h) for h in ("open", "accepted", "rejected", "undecided", "votes", "tasks")),
+    )
     for p in progress:
         n = p["candidates"]
-        table.add_row(
+        synsets.add_row(
             p["wnid"],
-            p["name"],
-            *(str(n[k]) for k in ("candidate", "accepted", "rejected", "undecided")),
-            str(p["votes"]),
-            str(p["open_tasks"]),
+            escape(p["name"]),
+            *(f"{n[k]:,}" for k in ("candidate", "accepted", "rejected", "undecided")),
+            f"{p['votes']:,}",
+            f"{p['open_tasks']:,}",
         )
-    console().print(table)
+    show(synsets)
     if listed:
-        rows = Table("candidate", "status", "yes", "no", "P(good)")
+        rows = table(
+            count_column("candidate"),
+            id_column("status"),
+            *(count_column(h) for h in ("yes", "no", "P(good)")),
+        )
         for c in listed:
             rows.add_row(
                 str(c["candidate_id"]),
@@ -153,7 +165,7 @@ def verify_status(app: AppContext, /, wnid: str | None, candidates: bool, as_jso
                 str(c["no"]),
                 f"{c['confidence']:.4f}",
             )
-        console().print(rows)
+        show("", rows)
 
 
 @verify_group.command("aggregate")
@@ -228,23 +240,30 @@ def verify_simulate(
     if as_json:
         emit_json(outcomes)
         return
-    table = Table("strategy", "votes/candidate", "precision", "recall", "undecided")
+    strategies = table(
+        text_column("strategy"),
+        *(count_column(h) for h in ("votes/candidate", "precision", "recall", "undecided")),
+    )
     for o in outcomes:
-        table.add_row(
+        strategies.add_row(
             o["strategy"],
             f"{o['votes_per_candidate']:.2f}",
             f"{o['precision']:.4f}",
             f"{o['recall']:.4f}",
             str(o["undecided"]),
         )
-    console().print(table)
+    show(strategies)
 
 
 def _emit(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    table = Table(show_header=False, box=None)
+    pairs = table(id_column(), text_column(), header=False)
     for key, value in data.items():
-        table.add_row(key, str(value))
-    console().print(table)
+        pairs.add_row(key, escape(str(value)))
+    show(pairs)
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"

@@ -33,28 +33,35 @@ DENG2009_SUBTREES: dict[str, str] = {
 }
 
 _TIMM = "timm 1.0.15's timm/data/_info/{} (Apache-2.0, licence in data/sets/LICENSE-timm)"
-_FILE_SETS: dict[str, tuple[str, str]] = {
+# name: (file, title, source); a title is one short line (a listing's column), the
+# source says exactly where the list comes from.
+_FILE_SETS: dict[str, tuple[str, str, str]] = {
     "ilsvrc2012": (
         "ilsvrc2012.txt",
+        "ILSVRC-2012 classification classes",
         "ILSVRC-2012 classification, 1,000 classes in sorted-wnid (torchvision/timm index) "
         "order; " + _TIMM.format("imagenet_synsets.txt"),
     ),
     "imagenet21k-fall11": (
         "imagenet21k_fall11.txt",
+        "ImageNet-21k, fall 2011 release",
         "ImageNet-21k fall11 release, 21,841 synsets; " + _TIMM.format("imagenet22k_synsets.txt"),
     ),
     "mini-imagenet": (
         "mini_imagenet.txt",
+        "mini-ImageNet (Ravi & Larochelle split)",
         "mini-ImageNet (Vinyals et al. 2016; Ravi & Larochelle split), 100 classes; "
         + _TIMM.format("mini_imagenet_synsets.txt"),
     ),
     "imagenet-a": (
         "imagenet_a.txt",
+        "ImageNet-A (Hendrycks et al. 2021)",
         "ImageNet-A (Hendrycks et al. 2021), 200 classes; "
         + _TIMM.format("imagenet_a_synsets.txt"),
     ),
     "imagenet-r": (
         "imagenet_r.txt",
+        "ImageNet-R (Hendrycks et al. 2021)",
         "ImageNet-R (Hendrycks et al. 2021), 200 classes; "
         + _TIMM.format("imagenet_r_synsets.txt"),
     ),
@@ -63,11 +70,18 @@ _FILE_SETS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class SynsetSet:
-    """A named, ordered list of wnids and where it comes from."""
+    """A named, ordered list of wnids and where it comes from.
+
+    Attributes:
+        source: where the list comes from, in full (file, version, licence).
+        title: what it is, in one short line (``synsetdb sets`` lists it);
+            the source when empty.
+    """
 
     name: str
     wnids: tuple[str, ...]
     source: str
+    title: str = ""
 
     def __len__(self) -> int:
         return len(self.wnids)
@@ -93,11 +107,13 @@ def named_set(name: str, taxonomy: Taxonomy | None = None) -> SynsetSet:
         NotFoundError: ``E_UNKNOWN_SET`` for a name not in ``named_sets()``.
     """
     if name in _FILE_SETS:
-        filename, source = _FILE_SETS[name]
+        filename, title, source = _FILE_SETS[name]
         text = resources.files(__package__).joinpath("data", "sets", filename).read_text("ascii")
-        return SynsetSet(name, tuple(text.split()), source)
+        return SynsetSet(name, tuple(text.split()), source, title)
     if name == "deng2009":
-        return SynsetSet(name, tuple(DENG2009_SUBTREES.values()), "Deng et al. 2009, section 3.1")
+        title = "Deng et al. 2009's 12 subtree roots"
+        wnids = tuple(DENG2009_SUBTREES.values())
+        return SynsetSet(name, wnids, "Deng et al. 2009, section 3.1", title)
     roots = {"person": PERSON_ROOT} | {f"deng2009-{k}": v for k, v in DENG2009_SUBTREES.items()}
     root = roots.get(name)
     if root is None:
@@ -109,4 +125,5 @@ def named_set(name: str, taxonomy: Taxonomy | None = None) -> SynsetSet:
         name,
         tuple(tax.descendants(root, include_self=True)),
         f"the subtree under {root} in {tax.name}",
+        f"the subtree under {root}",
     )
