@@ -21,6 +21,8 @@ from ._output import clock, console, emit_json, json_option
 
 if TYPE_CHECKING:  # the ingest package (httpx, Pillow, …) loads only when a command runs
     from ..ingest import IngestConfig, IngestReport, Source
+    from ..ingest.dedupe import DuplicateMember
+    from ..ingest.dups import DuplicateGroup
 
 
 def _ingest_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -280,8 +282,9 @@ def dups(
     store: bool,
     as_json: bool,
 ) -> None:
-    """List groups of near-duplicate images (or store them for the explorer)."""
-    from ..ingest.dedupe import catalog_duplicates
+    """List groups of near-duplicate images, each by file name, synsets and short id
+    (or store the groups for the explorer)."""
+    from ..ingest.dedupe import catalog_duplicates, duplicate_members
 
     if store:
         if wnid is not None or within_synset:
@@ -295,18 +298,50 @@ def dups(
     groups = catalog_duplicates(
         app.project.catalog, wnid=wnid, radius=radius, within_synset=within_synset
     )
+    members = duplicate_members(app.project.catalog, (i for g in groups for i in g.ids))
     if as_json:
         emit_json(
             [
-                {"images": list(g.ids), "synsets": list(g.labels), "max_distance": g.max_distance}
+                {
+                    "images": list(g.ids),
+                    "synsets": list(g.labels),
+                    "max_distance": g.max_distance,
+                    "members": [members[i].to_dict() for i in g.ids],
+                }
                 for g in groups
             ]
         )
         return
-    for g in groups:
-        members = ", ".join(f"{i[:12]}…({label})" for i, label in zip(g.ids, g.labels, strict=True))
-        click.echo(f"{len(g.ids)} images, distance <= {g.max_distance}: {members}")
-    click.echo(f"{len(groups)} groups at radius {radius}")
+    _print_groups(groups, members)
+    click.echo(f"{len(groups):,} group{'' if len(groups) == 1 else 's'} at radius {radius}")
+
+
+def _print_groups(groups: list[DuplicateGroup], members: dict[str, DuplicateMember]) -> None:
+    """One row per image: its group (and the group's largest distance) on the first,
+    the short id, file names and synsets; names wrap, ids never do."""
+    from rich.markup import escape
+
+    from ._output import count_column, id_column, show, table, text_column
+
+    if not groups:
+        return
+    rows = table(
+        count_column("group"),
+        count_column("dist"),
+        id_column("image"),
+        text_column("file"),
+        text_column("synsets"),
+    )
+    for number, g in enumerate(groups, start=1):
+        for n, image in enumerate(members[i] for i in g.ids):
+            rows.add_row(
+                str(number) if n == 0 else "",
+                str(g.max_distance) if n == 0 else "",
+                image.id[:12],
+                escape("\n".join(image.files) or "-"),
+                escape("\n".join(f"{w} {name}" for w, name in image.synsets)),
+            )
+    show(rows)
 
 
 def _store_groups(app: AppContext, radius: int, as_json: bool) -> None:

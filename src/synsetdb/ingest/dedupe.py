@@ -9,6 +9,8 @@ thumbnails when a blob store is given (once: they are kept).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +22,33 @@ from ..imaging.dups import DEFAULT_RADIUS, DuplicateGroup
 from ..imaging.linking import variant_groups
 from ..imaging.variants import VARIANTS_VERSION, packed_variants, unpack
 
-__all__ = ["catalog_duplicates", "store_catalog_duplicates"]
+__all__ = ["DuplicateMember", "catalog_duplicates", "duplicate_members", "store_catalog_duplicates"]
+
+_CHUNK = 10_000  # ids per IN (...) list: SQLite's bound on host parameters is 32,766
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMember:
+    """An image of a duplicate group as people know it.
+
+    Attributes:
+        id: the image id (sha256 of its bytes).
+        files: its original file names, as its sources gave them (a URL where a
+            source gave no name), sorted.
+        synsets: the ``(wnid, name)`` of each synset it is an image of (any
+            status but rejected), by wnid.
+    """
+
+    id: str
+    files: tuple[str, ...]
+    synsets: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "files": list(self.files),
+            "synsets": [{"wnid": w, "name": n} for w, n in self.synsets],
+        }
 
 
 def catalog_duplicates(
@@ -93,3 +121,26 @@ def _hashes(
                 hashes.append(int(phash))
                 labels.append(label)
     return ids, hashes, labels
+
+
+def duplicate_members(catalog: Catalog, image_ids: Iterable[str]) -> dict[str, DuplicateMember]:
+    """The file names and synsets of each image, from its candidates (a query per 10,000)."""
+    cand, synset = schema.candidate.c, schema.synset.c
+    ids = sorted(set(image_ids))
+    files: dict[str, set[str]] = {i: set() for i in ids}
+    synsets: dict[str, set[tuple[str, str]]] = {i: set() for i in ids}
+    with catalog.engine.connect() as conn:
+        for start in range(0, len(ids), _CHUNK):
+            query = (
+                select(
+                    cand.image_id, cand.file_name, cand.url, cand.status, synset.wnid, synset.name
+                )
+                .join_from(schema.candidate, schema.synset, synset.id == cand.synset_id)
+                .where(cand.image_id.in_(ids[start : start + _CHUNK]))
+            )
+            for image_id, file_name, url, status, wnid, name in conn.execute(query):
+                if file_name or url:
+                    files[image_id].add(file_name or url)
+                if status in LIVE_STATUSES:
+                    synsets[image_id].add((wnid, name))
+    return {i: DuplicateMember(i, tuple(sorted(files[i])), tuple(sorted(synsets[i]))) for i in ids}
