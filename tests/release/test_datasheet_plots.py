@@ -41,14 +41,15 @@ def _check_counts_axis(axis: Any, must_show: list[int]) -> None:
         assert low < value < high or value == low == 0, (value, low, high)
 
 
+_RNG = random.Random(0)
 SHAPES = {
     "equal sizes": [15] * 3,
     "one class": [7],
     "one image": [1],
     "empty classes": [0, 0, 4],
     "two sizes": [1300, 1299],
-    "thousands of classes": [random.Random(0).randint(732, 1300) for _ in range(5000)],
-    "a long tail": [random.Random(1).choice((1, 2, 3, 5, 40, 900, 21000)) for _ in range(3000)],
+    "thousands of classes": [_RNG.randint(732, 1300) for _ in range(5000)],
+    "a long tail": [_RNG.choice((1, 2, 3, 5, 40, 900, 21000)) for _ in range(3000)],
 }
 
 

@@ -47,7 +47,8 @@ def _integer_axis(axis: Any) -> None:
     """Whole-number ticks only (never 14.6), at most ``_TICKS`` intervals, 1,000s separated."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    axis.set_major_locator(MaxNLocator(nbins=_TICKS, integer=True, min_n_ticks=1))
+    locator = MaxNLocator(nbins=_TICKS, steps=[1, 2, 5, 10], integer=True, min_n_ticks=1)
+    axis.set_major_locator(locator)
     axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
 
 

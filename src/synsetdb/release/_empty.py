@@ -103,7 +103,7 @@ def _statuses(
         where = "this synset" if selected == 1 else f"the {selected:,} selected synsets"
         return (
             f"the catalog holds no images of {where}; ingest some first "
-            "(synsetdb ingest folder PATH) or select other synsets"
+            "(`synsetdb ingest folder PATH`) or select other synsets"
         )
     these = _these(total.synsets, selected)
     wanted = spec.selection.statuses
@@ -140,13 +140,13 @@ def _todo(wanted: Sequence[str], present: Sequence[str], sources: Mapping[str, i
     if not open_:
         return (
             "every one was rejected: select other synsets, or decide them again "
-            "(synsetdb label accept --synset WNID --reason TEXT --override)"
+            "(`synsetdb label accept --synset WNID --reason TEXT --override`)"
         )
     statuses = json.dumps(sorted({*wanted, *open_}))
-    steps = ["accept them (synsetdb label accept --synset WNID --reason TEXT"]
+    steps = ["accept them (`synsetdb label accept --synset WNID --reason TEXT`"]
     if sources:
         top = max(sources, key=lambda s: (sources[s], s))
-        steps[0] += f", or synsetdb label trust {top} to take that source's labels as given"
+        steps[0] += f", or `synsetdb label trust {top}` to take that source's labels as given"
     steps[0] += ")"
-    steps.append(f"or release them as they are with [selection] labels = {statuses}")
+    steps.append(f"or release them as they are with `[selection] labels = {statuses}`")
     return ", ".join(steps)
