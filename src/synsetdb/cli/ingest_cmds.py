@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import getpass
+import itertools
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -12,14 +15,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ..catalog.checks import CHECKS, run_checks
 from ._app import cli
 from ._context import AppContext
-from ._output import clock, console, emit_json, json_option
+from ._output import clock, console, emit_json, json_option, wrapped
 
 if TYPE_CHECKING:  # the ingest package (httpx, Pillow, …) loads only when a command runs
+    from ..catalog.ingest_reads import SourceSummary
     from ..ingest import IngestConfig, IngestReport, Source
     from ..ingest.dedupe import DuplicateMember
     from ..ingest.dups import DuplicateGroup
@@ -99,6 +102,12 @@ def ingest_group() -> None:
     """Bring images into the catalog (resumable: a re-run skips what is done)."""
 
 
+_TRUSTED_HELP = (
+    "Its labels are verified: accept them as given (recorded as from this source, "
+    "not the crowd's). A re-run with it also accepts what was ingested before."
+)
+
+
 @ingest_group.command("folder")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
@@ -106,21 +115,48 @@ def ingest_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="CSV/TSV of path,wnid (default: labels from <PATH>/<wnid>/ folders).",
 )
-@click.option("--accepted", is_flag=True, help="Labels are verified: store them as accepted.")
+@click.option("--synset", "label", help="Label every image with this wnid (one class's folder).")
+@click.option("--unlabelled", is_flag=True, help="Store the images without a label.")
+@click.option("--trusted", is_flag=True, help=_TRUSTED_HELP)
+@click.option("--accepted", "trusted", is_flag=True, hidden=True)  # the old name of --trusted
+@click.option("--licence", help="The images' licence (e.g. CC-BY-4.0), kept with each.")
+@click.option("--author", help="Who made the images, kept with each.")
+@click.option("--source-name", help="Name the source (default: folder:<PATH>).")
 @_ingest_options
 @click.pass_obj
 def ingest_folder(
-    app: AppContext, /, path: Path, mapping: Path | None, accepted: bool, **options: Any
+    app: AppContext,
+    /,
+    path: Path,
+    mapping: Path | None,
+    label: str | None,
+    unlabelled: bool,
+    trusted: bool,
+    licence: str | None,
+    author: str | None,
+    source_name: str | None,
+    **options: Any,
 ) -> None:
-    """Ingest a folder tree of images."""
+    """Ingest a folder tree of images: <PATH>/<wnid>/… as torchvision's ImageFolder, or mapped."""
     from ..ingest import FolderSource
 
-    _run(
-        app,
-        FolderSource(path, mapping),
-        _config(options, "accepted" if accepted else "candidate"),
-        options,
+    source = FolderSource(
+        path,
+        mapping,
+        label=label,
+        unlabelled=unlabelled,
+        licence=licence,
+        author=author,
+        name=source_name,
     )
+    _run(app, source, _config(options, _status(trusted)), options)
+
+
+def _status(trusted: bool) -> str:
+    return "accepted" if trusted else "candidate"
+
+
+_CANDIDATES_HELP = "Store the labels as candidates to verify instead of trusting them."
 
 
 @ingest_group.command("ilsvrc")
@@ -130,25 +166,35 @@ def ingest_folder(
     type=click.Choice(["archives", "kaggle", "folders"]),
     help="Force a layout instead of detecting it.",
 )
+@click.option("--candidates", is_flag=True, help=_CANDIDATES_HELP)
 @_ingest_options
 @click.pass_obj
-def ingest_ilsvrc(app: AppContext, /, path: Path, layout: str | None, **options: Any) -> None:
-    """Ingest ILSVRC-2012: original tars + devkit, torchvision layout, or Kaggle CLS-LOC."""
+def ingest_ilsvrc(
+    app: AppContext, /, path: Path, layout: str | None, candidates: bool, **options: Any
+) -> None:
+    """Ingest ILSVRC-2012: original tars + devkit, torchvision layout, or Kaggle CLS-LOC.
+
+    Its labels are trusted (accepted as given) unless --candidates.
+    """
     from ..ingest.sources.ilsvrc import Layout, open_ilsvrc
 
     source = open_ilsvrc(path, cast("Layout | None", layout))
-    _run(app, source, _config(options, "accepted"), options)
+    _run(app, source, _config(options, _status(not candidates)), options)
 
 
 @ingest_group.command("imagenet21k")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--candidates", is_flag=True, help=_CANDIDATES_HELP)
 @_ingest_options
 @click.pass_obj
-def ingest_imagenet21k(app: AppContext, /, path: Path, **options: Any) -> None:
-    """Ingest ImageNet-21k (fall11/winter21): per-wnid tars or folders."""
+def ingest_imagenet21k(app: AppContext, /, path: Path, candidates: bool, **options: Any) -> None:
+    """Ingest ImageNet-21k (fall11/winter21): per-wnid tars or folders.
+
+    Its labels are trusted (accepted as given) unless --candidates.
+    """
     from ..ingest.sources.imagenet21k import ImageNet21k
 
-    _run(app, ImageNet21k(path), _config(options, "accepted"), options)
+    _run(app, ImageNet21k(path), _config(options, _status(not candidates)), options)
 
 
 @ingest_group.command("urls")
@@ -164,9 +210,10 @@ def ingest_imagenet21k(app: AppContext, /, path: Path, **options: Any) -> None:
     help="Allow private, loopback and link-local addresses (refused by default).",
 )
 @click.option("--ignore-robots-tag", is_flag=True, help="Download despite X-Robots-Tag: noai.")
+@click.option("--trusted", is_flag=True, help=_TRUSTED_HELP)
 @_ingest_options
 @click.pass_obj
-def ingest_urls(app: AppContext, /, file: Path, **options: Any) -> None:
+def ingest_urls(app: AppContext, /, file: Path, trusted: bool, **options: Any) -> None:
     """Download and ingest a URL list (txt, csv, tsv or parquet; columns url[, wnid, …])."""
     from ..ingest.download import DownloadConfig
     from ..ingest.sources.urls import UrlListSource
@@ -180,7 +227,71 @@ def ingest_urls(app: AppContext, /, file: Path, **options: Any) -> None:
         allow_private=options["allow_private"],
         respect_robots_tag=not options["ignore_robots_tag"],
     )
-    _run(app, UrlListSource(file, download), _config(options, "candidate"), options)
+    _run(app, UrlListSource(file, download), _config(options, _status(trusted)), options)
+
+
+@ingest_group.command("log")
+@click.option("--source", help="One source (its name, or a folder's path).")
+@click.option("--rejected", is_flag=True, help="List the rejected inputs with their reasons.")
+@click.option("--code", help="Only rejections with this code (E_DECODE, E_LABEL, …).")
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(min=0), help="0: all of them."
+)
+@json_option
+@click.pass_obj
+def ingest_log(
+    app: AppContext,
+    /,
+    source: str | None,
+    rejected: bool,
+    code: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """What was ingested: each source's inputs by outcome, or the rejected ones and why."""
+    catalog = app.project.catalog
+    if not (rejected or code):
+        summaries = catalog.ingest_sources()
+        if source is not None:
+            catalog.ingest_log(source=source, limit=0)  # an unknown source fails here
+            wanted = {s.source for s in summaries} & {source, _folder_name(source)}
+            summaries = [s for s in summaries if s.source in wanted]
+        _print_sources(summaries, as_json)
+        return
+    rows, total = catalog.ingest_log(
+        source=source, status="rejected", code=code, limit=limit or None
+    )
+    if as_json:
+        emit_json({"total": total, "inputs": [r.to_dict() for r in rows]})
+        return
+    for r in rows:
+        click.echo(f"{r.code}  {r.where}")
+        click.echo(wrapped(r.detail or "", indent=4))
+    more = f"; --limit 0 lists all {total:,}" if total > len(rows) else ""
+    click.echo(f"{total:,} rejected input(s){more}")
+
+
+def _folder_name(path: str) -> str:
+    return f"folder:{Path(path).expanduser().resolve()}"
+
+
+def _print_sources(summaries: list[SourceSummary], as_json: bool) -> None:
+    if as_json:
+        emit_json([s.to_dict() for s in summaries])
+        return
+    if not summaries:
+        click.echo("nothing ingested yet")
+        return
+    for s in summaries:  # a source's name is long: on its own line, never cut
+        when = s.last.strftime("%Y-%m-%d %H:%M") if s.last else "-"
+        click.echo(s.source)
+        click.echo(
+            f"    {s.added:,} added, {s.duplicate:,} duplicate, {s.rejected:,} rejected"
+            f" (last {when})"
+        )
+
+
+_SHOWN_REJECTIONS = 10  # rejected inputs listed in the terminal; --json and `ingest log` list all
 
 
 def _run(app: AppContext, source: Source, config: IngestConfig, options: dict[str, Any]) -> None:
@@ -188,26 +299,56 @@ def _run(app: AppContext, source: Source, config: IngestConfig, options: dict[st
 
     with _progress(source.name) as update:
         report = ingest(app.project, source, config, progress=update)
+    # Inputs done by earlier runs may have been ingested as candidates: trusting
+    # the source now accepts them too (a first run has nothing earlier to read).
+    earlier = config.label_status == "accepted" and report.skipped > 0
+    trusted_before = _trust_earlier(app, source.name) if earlier else 0
     if options["as_json"]:
-        emit_json(report.to_dict())
+        emit_json(report.to_dict() | {"accepted_from_earlier_runs": trusted_before})
         return
-    table = Table(show_header=False, box=None)
     data = report.to_dict()
-    for key in (
-        "source",
-        "total",
-        "seen",
-        "skipped",
-        "added",
-        "duplicate",
-        "rejected",
-        "elapsed_s",
-        "items_per_s",
-    ):
-        table.add_row(key, str(data[key]))
+    for key in ("source", "total", "seen", "skipped", "added", "duplicate", "rejected"):
+        click.echo(f"{key:<11} {data[key]}")  # plain lines: a long source name is never cut
     for code, n in data["codes"].items():
-        table.add_row(f"  {code}", str(n))
-    console().print(table)
+        click.echo(f"  {code:<14} {n}")
+    click.echo(f"{'elapsed':<11} {clock(report.elapsed_s)} ({data['items_per_s']}/s)")
+    if trusted_before:
+        click.echo(f"accepted {trusted_before:,} labels ingested by earlier runs (trusted source)")
+    _print_rejections(report)
+
+
+def _trust_earlier(app: AppContext, source: str) -> int:
+    """Accept what earlier runs of a now-trusted source left as candidates; how many."""
+    from ..errors import NotFoundError
+    from ..verify.labels import trust_source
+
+    try:
+        report = trust_source(app.project.catalog, source, actor=getpass.getuser())
+    except NotFoundError:  # the source gave no labelled image
+        return 0
+    return sum(report.changed.values())
+
+
+def _print_rejections(report: IngestReport) -> None:
+    """The first rejected inputs with their reasons, and where to find the rest.
+
+    Inputs in a row with one reason (a folder whose name is not a synset) share
+    one printing of it; reasons wrap to the terminal, paths are never cut.
+    """
+    if not report.rejections:
+        return
+    click.echo("rejected:")
+    shown = report.rejections[:_SHOWN_REJECTIONS]
+    for (code, detail), group in itertools.groupby(shown, key=lambda r: (r.code, r.detail)):
+        for r in group:
+            click.echo(f"  {code}  {r.input}")
+        click.echo(wrapped(detail, indent=6))
+    rest = len(report.rejections) - len(shown)
+    source = shlex.quote(report.source)
+    if rest > 0:
+        click.echo(f"  … and {rest:,} more: synsetdb ingest log --rejected --source {source}")
+    else:
+        click.echo(f"(later: synsetdb ingest log --rejected --source {source})")
 
 
 @contextmanager
