@@ -206,17 +206,20 @@ def load_checked(image: ImageFile.ImageFile, data: bytes, layout: JpegLayout | N
 
 
 def _grey_last_mcu(image: Image.Image, layout: JpegLayout) -> bool:
-    """Whether the last MCU came out mid-grey (128 everywhere): what libjpeg fills
-    blocks with when the data ran out, and rare in a picture."""
+    """Whether the last row of MCUs holds a run of a block's width of mid-grey pixels
+    (128 in every band): what libjpeg fills blocks with when the data ran out, and rare
+    in a picture (a false alarm costs only the decode that confirms it)."""
     if image.mode not in ("L", "RGB"):
         return False
     scale = max(1, round(layout.height / image.height))
-    hmax = max(h for h, _ in layout.sampling) if len(layout.sampling) > 1 else 1
-    mcu_width = 8 * hmax
     top = (-(-layout.height // layout.block_rows) - 1) * layout.block_rows // scale
-    left = (-(-layout.width // mcu_width) - 1) * mcu_width // scale
-    corner = image.crop((left, top, image.width, image.height))
-    return bool(np.all(np.asarray(corner) == 128))
+    rows = np.asarray(image.crop((0, min(top, image.height - 1), image.width, image.height)))
+    grey = rows == 128 if rows.ndim == 2 else np.all(rows == 128, axis=2)
+    run = max(1, 8 // scale)
+    if grey.shape[1] < run:
+        return False
+    counts = np.cumsum(np.pad(grey, ((0, 0), (1, 0))), axis=1, dtype=np.int32)
+    return bool(np.any(counts[:, run:] - counts[:, :-run] == run))
 
 
 def _starved(image: Image.Image, data: bytes, end: int) -> bool:
