@@ -105,10 +105,9 @@ def variant_hashes(image: Image.Image) -> NDArray[np.int64]:
     """
     grey = image if image.mode == "L" else image.convert("L")
     square = np.asarray(grey.resize((_GRID, _GRID), Image.Resampling.BOX), dtype=np.float64)
-    coeffs = [_mirror(_window_coeffs(square, (0.0, 0.0, 1.0, 1.0)))]
-    coeffs += [_window_coeffs(square, window) for _, window in _WINDOWS]
-    coeffs += [_turned_coeffs(grey, angle) for angle in _ANGLES]
-    return _bits(np.stack(coeffs))
+    full = _mirror(_window_coeffs(square, (0.0, 0.0, 1.0, 1.0)))
+    windows = _windows_coeffs(square)
+    return _bits(np.concatenate((full[None], windows, np.stack(_turned_coeffs(grey, _ANGLES)))))
 
 
 def packed_variants(data: bytes) -> bytes:
@@ -151,6 +150,28 @@ def _window_coeffs(square: NDArray[np.float64], window: Window) -> NDArray[np.fl
     return result
 
 
+def _windows_coeffs(square: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The coefficients of every trimmed window at once: rows first, then columns."""
+    rows, cols, row_of, col_of = _window_projections()
+    across = np.einsum("rik,kl->ril", rows, square)  # each distinct row range, once
+    result: NDArray[np.float64] = np.einsum("wik,wjk->wij", across[row_of], cols[col_of])
+    return result
+
+
+@functools.cache
+def _window_projections() -> tuple[
+    NDArray[np.float64], NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]
+]:
+    """The distinct row and column projections of the windows, and each window's pair."""
+    row_ranges = sorted({(w[1], w[3]) for _, w in _WINDOWS})
+    col_ranges = sorted({(w[0], w[2]) for _, w in _WINDOWS})
+    rows = np.stack([_projection(*r) for r in row_ranges])
+    cols = np.stack([_projection(*c) for c in col_ranges])
+    row_of = np.array([row_ranges.index((w[1], w[3])) for _, w in _WINDOWS], dtype=np.intp)
+    col_of = np.array([col_ranges.index((w[0], w[2])) for _, w in _WINDOWS], dtype=np.intp)
+    return rows, cols, row_of, col_of
+
+
 def _mirror(coeffs: NDArray[np.float64]) -> NDArray[np.float64]:
     """The coefficients of the horizontally mirrored view: odd horizontal frequencies negated."""
     signs = np.where(np.arange(_KEEP) % 2 == 1, -1.0, 1.0)
@@ -158,22 +179,37 @@ def _mirror(coeffs: NDArray[np.float64]) -> NDArray[np.float64]:
     return result
 
 
-def _turned_coeffs(grey: Image.Image, angle: float) -> NDArray[np.float64]:
-    """The view a straighten tool gives: turned, cropped to the largest same-shape rectangle."""
+def _turned_coeffs(grey: Image.Image, angles: tuple[float, ...]) -> list[NDArray[np.float64]]:
+    """The views a straighten tool gives: turned, cut to the largest same-shape rectangle.
+
+    One affine resampling per angle maps that rectangle of a small rendition
+    straight onto a 64 × 64 grid, area-averaged to the pHash's 32 × 32.
+    """
     width, height = grey.size
     scale = _GRID / max(width, height)
-    small = grey.resize(
-        (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX
-    )
-    w, h = small.size
-    turned = small.rotate(angle, resample=Image.Resampling.BILINEAR)
-    t = math.radians(abs(angle))
-    keep = min(w / (w * math.cos(t) + h * math.sin(t)), h / (w * math.sin(t) + h * math.cos(t)))
-    box = ((w - w * keep) / 2, (h - h * keep) / 2, (w + w * keep) / 2, (h + h * keep) / 2)
-    view = turned.resize((_SIDE, _SIDE), Image.Resampling.BOX, box=box)
+    w, h = max(1, round(width * scale)), max(1, round(height * scale))
+    small = grey.resize((w, h), Image.Resampling.BOX)
     basis = _dct_basis()
-    result: NDArray[np.float64] = basis @ np.asarray(view, dtype=np.float64) @ basis.T
-    return result
+    found = []
+    for angle in angles:
+        t = math.radians(angle)
+        cos, sin = math.cos(t), math.sin(t)
+        keep = min(w / (w * abs(cos) + h * abs(sin)), h / (w * abs(sin) + h * abs(cos)))
+        # Output (u, v) on the 2·_SIDE grid -> the kept rectangle, turned about the centre.
+        sx, sy = w * keep / (2 * _SIDE), h * keep / (2 * _SIDE)
+        cx, cy = w / 2, h / 2
+        # Pillow's rotate(angle) turns counter-clockwise (y down): the source of an
+        # output point is the point turned back.
+        a, b = cos * sx, -sin * sy
+        d, e = sin * sx, cos * sy
+        c = cx - a * _SIDE - b * _SIDE
+        f = cy - d * _SIDE - e * _SIDE
+        view = small.transform(
+            (2 * _SIDE, 2 * _SIDE), Image.Transform.AFFINE, (a, b, c, d, e, f),
+            resample=Image.Resampling.BILINEAR,
+        ).reduce(2)  # fmt: skip
+        found.append(basis @ np.asarray(view, dtype=np.float64) @ basis.T)
+    return found
 
 
 def _bits(coeffs: NDArray[np.float64]) -> NDArray[np.int64]:
