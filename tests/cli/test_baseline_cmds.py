@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -49,6 +50,30 @@ def test_nn_json_predictions_chain_into_eval(project: Path, tmp_path: Path) -> N
     code, out, err = run(project, "eval", str(submission), "--release", "r", "--format", "ilsvrc")
     assert code == 0, err
     assert re.search(rf"top-1 error +{scored['top1_error']:.4f}\b", out), out
+
+
+def test_a_k_the_data_cannot_give_is_capped_warned_and_reported(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The default k=100 over 12 training images (4 a class) would score chance."""
+    with caplog.at_level(logging.WARNING):
+        code, out, err = run(project, "baseline", "nn", "--release", "r", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["options"]["k"] == 4
+    [capped] = result["capped"]
+    assert capped["option"] == "k" and (capped["requested"], capped["used"]) == (100, 4)
+    # the warning (stderr, through logging) says what was asked, what ran and what to do
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "k=100" in warning and "using k=4" in warning and "--k 4" in warning
+    code, out, err = run(project, "baseline", "nn", "--release", "r")
+    assert code == 0, err
+    assert re.search(r"^k +4 \(asked for 100; capped: reaches all 12 'train' images", out, re.M)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        code, out, err = run(project, "baseline", "nn", "--release", "r", "--k", "3")
+    assert code == 0 and not caplog.records and "capped" not in out
+    assert re.search(r"^k +3$", out, re.M), out
 
 
 def test_nbnn_and_treemax_print_a_table(project: Path) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,9 @@ from tests.fixtures.photos import jpeg_variants
 from tests.release.catalog_rows import ingest_photos
 
 TENCH, GOLDFISH, DOG = "n01440764", "n01443537", "n02084071"
+SHARK, CAT, BALL = "n01484850", "n02121808", "n04254680"
+NASDAQ = "n03810186"  # "National Association of Securities Dealers Automated Quotations"
+DOCS = Path(__file__).parents[2] / "docs" / "evaluate.md"
 
 
 def run(project: Path, *args: str) -> tuple[int, str, str]:
@@ -24,14 +32,17 @@ def run(project: Path, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def _release(project_dir: Path, tmp_path: Path) -> list[tuple[str, str]]:
-    """A release "r" of three classes, val 2 each; its val (name, wnid) pairs by name."""
+def _release(
+    project_dir: Path, tmp_path: Path, wnids: Sequence[str] = (TENCH, GOLDFISH, DOG)
+) -> list[tuple[str, str]]:
+    """A release "r" of these classes, 6 images each, val 2; its val (name, wnid) pairs by name."""
     project = Project.open(project_dir)
-    photos = jpeg_variants(18)
-    classes = {TENCH: photos[:6], GOLDFISH: photos[6:12], DOG: photos[12:]}
+    photos = jpeg_variants(6 * len(wnids))
+    classes = {wnid: photos[6 * i : 6 * i + 6] for i, wnid in enumerate(wnids)}
     ingest_photos(project, tmp_path / "photos", classes)
     spec = tmp_path / "r.toml"
-    spec.write_text(f'[selection]\nwnids = ["{TENCH}", "{GOLDFISH}", "{DOG}"]\n[splits]\nval = 2\n')
+    listed = ", ".join(f'"{wnid}"' for wnid in wnids)
+    spec.write_text(f"[selection]\nwnids = [{listed}]\n[splits]\nval = 2\n")
     project.close()
     code, _, err = run(project_dir, "release", "create", "r", "--spec", str(spec))
     assert code == 0, err
@@ -55,7 +66,16 @@ def test_eval_scores_csv_and_ilsvrc_files(wordnet_project: Path, tmp_path: Path)
     assert code == 0, err
     result = json.loads(out)
     assert result["images"] == 6
-    assert result["top1_error"] == pytest.approx(1 / 6) and result["top5_error"] == 0.0
+    assert result["top1_error"] == pytest.approx(1 / 6)
+    # two guesses per row, three classes: no top-5 error, and no distance over five guesses
+    assert result["top5_error"] is None
+    assert result["hierarchical_distance"]["5"] is None
+    assert result["hierarchical_distance"]["20"] is None
+    assert result["not_computed"] == {
+        "top5_error": "only 3 classes: top-5 needs 5",
+        "hierarchical_distance@5": "only 3 classes: distance@5 needs 5",
+        "hierarchical_distance@20": "only 3 classes: distance@20 needs 20",
+    }
     assert result["per_class_accuracy"] == {TENCH: 1.0, GOLDFISH: 1.0, DOG: 0.5}
     assert result["top1_errors"] == 1 and result["mistake_severity"] > 0
     with Image.open(result["plot"]) as plot:
@@ -78,7 +98,8 @@ def test_eval_scores_csv_and_ilsvrc_files(wordnet_project: Path, tmp_path: Path)
 
     code, out, _ = run(wordnet_project, "eval", str(csv_file), "--release", "r")
     assert code == 0 and re.search(r"top-1 error +0\.1667\b", out), out
-    assert re.search(r"top-5 error +0\.0000\b", out) and re.search(r"images +6 \(r / val\)", out)
+    assert re.search(r"top-5 error +not computed: only 3 classes: top-5 needs 5", out), out
+    assert re.search(r"images +6 \(r / val\)", out) and "0.0000" not in out.split("top-5")[1][:30]
 
 
 def test_bad_prediction_files_fail_with_a_line_number(
@@ -127,4 +148,137 @@ def test_the_plot_never_overwrites_the_predictions(wordnet_project: Path, tmp_pa
         wordnet_project, "eval", str(predictions), "--release", "r", "--plot", str(missing)
     )
     assert code == 1 and "[E_WRITE]" in err and "no folder" in err
+    for args in (
+        ["--per-class-csv", str(predictions)],
+        ["--per-class-csv", "x.png", "--plot", "x.png"],
+    ):
+        code, out, err = run(wordnet_project, "eval", str(predictions), "--release", "r", *args)
+        assert code == 1 and "[E_OPTIONS]" in err and "Traceback" not in out + err, args
+    assert predictions.read_bytes() == before
     assert sorted(p.name for p in tmp_path.glob("preds*")) == ["preds.csv"]
+    code, out, err = run(wordnet_project, "eval", str(predictions), "--release", "r",
+                         "--per-class", "some")  # fmt: skip
+    assert code == 2 and "'some' is neither a number of rows nor 'all'" in err
+
+
+# ----------------------------------------------------------------------------- per class
+
+
+def eval_80(project: Path, cwd: Path, *args: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``synsetdb eval`` in this process at 80 columns, run from ``cwd`` (faster than a process)."""
+    monkeypatch.chdir(cwd)
+    env = {"COLUMNS": "80", "SYNSETDB_PROJECT": str(project)}
+    result = CliRunner(env=env).invoke(cli, ["eval", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def eval_piped(project: Path, cwd: Path, *args: str, columns: int = 80) -> str:
+    """``synsetdb eval`` in a real process, its output piped (not a terminal), COLUMNS set."""
+    env = {**os.environ, "COLUMNS": str(columns), "SYNSETDB_PROJECT": str(project)}
+    done = subprocess.run(
+        [sys.executable, "-m", "synsetdb", "eval", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_per_class_table_fits_80_columns_worst_first(
+    wordnet_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    val = _release(wordnet_project, tmp_path, (TENCH, DOG, NASDAQ))
+    # tench always right; one dog taken for a tench; both NASDAQ images taken for dogs
+    wrong_dog = next(name for name, wnid in val if wnid == DOG)
+    rows = ["name,g1,g2,g3"]
+    for name, wnid in val:
+        first = {NASDAQ: DOG}.get(wnid, TENCH if name == wrong_dog else wnid)
+        rows.append(",".join([name, first, *(w for w in (TENCH, DOG, NASDAQ) if w != first)]))
+    (tmp_path / "preds.csv").write_text("\n".join(rows) + "\n")
+    out = eval_piped(wordnet_project, tmp_path, "preds.csv", "--release", "r")
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80, out
+    header = next(i for i, line in enumerate(lines) if re.match(r"wnid +class +images", line))
+    table = lines[header + 1 :]
+    # worst first: NASDAQ (both wrong), dog (one of two), tench; each wnid whole on its row
+    starts = [line.split()[0] for line in table if re.match(r"n\d{8}\b", line)]
+    assert starts == [NASDAQ, DOG, TENCH], out
+    assert re.match(rf"{NASDAQ} +National Association\b.* 2 +1\.0000$", table[0]), out
+    # the long name wraps inside its column (the next line goes on with it), every word kept
+    assert table[1].startswith(" " * 11) and "Quotations" in table[1], out
+    name_words = " ".join(line[11:].split("  ")[0].strip() for line in table[:2]).split()
+    assert name_words == [
+        "National",
+        "Association",
+        "of",
+        "Securities",
+        "Dealers",
+        "Automated",
+        "Quotations",
+    ]
+    assert re.search(rf"^{DOG} +dog +2 +0\.5000$", out, re.M), out
+    assert "3 of 3 classes" in out
+
+    # the first N rows, then where the rest are; every class in the CSV and the JSON
+    table_csv = tmp_path / "classes.csv"
+    out = eval_80(
+        wordnet_project, tmp_path, "preds.csv", "--release", "r", "--per-class", "1",
+        "--per-class-csv", "classes.csv", monkeypatch=monkeypatch,
+    )  # fmt: skip
+    assert [line.split()[0] for line in out.splitlines() if re.match(r"n\d{8}\b", line)] == [NASDAQ]
+    assert "1 of 3 classes shown" in out and "--per-class all" in out
+    assert re.search(r"^per-class CSV +classes\.csv$", out, re.M), out
+    with table_csv.open(newline="") as f:
+        written = list(csv.DictReader(f))
+    assert [r["wnid"] for r in written] == [NASDAQ, DOG, TENCH]
+    assert written[0]["name"].startswith("National Association")
+    assert written[1]["images"] == "2" and float(written[1]["top1_error"]) == 0.5
+    assert written[0]["top5_error"] == ""  # three classes: not computed
+    result = json.loads(
+        eval_80(wordnet_project, tmp_path, "preds.csv", "--release", "r", "--json",
+                monkeypatch=monkeypatch)
+    )  # fmt: skip
+    assert [c["wnid"] for c in result["per_class"]] == [NASDAQ, DOG, TENCH]
+    assert result["per_class"][1] == {
+        "wnid": DOG, "name": "dog", "images": 2, "top1_error": 0.5, "top5_error": None,
+    }  # fmt: skip
+    out = eval_80(wordnet_project, tmp_path, "preds.csv", "--release", "r", "--per-class", "0",
+                  monkeypatch=monkeypatch)  # fmt: skip
+    assert not re.search(r"^n\d{8}", out, re.M) and "--per-class all" in out
+
+
+def _docs_block(command: str) -> list[str]:
+    """The output docs/evaluate.md shows under ``$ COMMAND`` (its fenced block's lines)."""
+    lines = DOCS.read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"$ {command}") + 1
+    end = lines.index("```", start)
+    return lines[start:end]
+
+
+def test_the_docs_show_real_output(
+    wordnet_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/evaluate.md's examples are this run's output, to the character."""
+    classes = (TENCH, GOLDFISH, SHARK, DOG, CAT, BALL)
+    val = _release(wordnet_project, tmp_path, classes)
+    wrong_dog, wrong_cat = (next(n for n, w in val if w == c) for c in (DOG, CAT))
+    rows5, rows3 = ["name,g1,g2,g3,g4,g5"], ["name,g1,g2,g3"]
+    for name, wnid in val:
+        if wnid == SHARK:  # both sharks taken for tench, the shark second
+            guesses = [TENCH, SHARK, GOLDFISH, DOG, CAT]
+        elif name == wrong_dog:  # a dog taken for a cat
+            guesses = [CAT, BALL, DOG, TENCH, GOLDFISH]
+        elif name == wrong_cat:  # a cat not among the five guesses at all
+            guesses = [DOG, BALL, TENCH, GOLDFISH, SHARK]
+        else:
+            guesses = [wnid, *(c for c in classes if c != wnid)][:5]
+        rows5.append(",".join([name, *guesses]))
+        rows3.append(",".join([name, *guesses[:3]]))
+    (tmp_path / "preds.csv").write_text("\n".join(rows5) + "\n")
+    (tmp_path / "preds3.csv").write_text("\n".join(rows3) + "\n")
+    for command in (
+        "synsetdb eval preds.csv --release r --per-class 4",
+        "synsetdb eval preds3.csv --release r --per-class 2",
+    ):
+        out = eval_80(wordnet_project, tmp_path, *command.split()[2:], monkeypatch=monkeypatch)
+        assert out.splitlines() == _docs_block(command), out

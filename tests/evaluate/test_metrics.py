@@ -27,7 +27,9 @@ def test_hand_computed_case() -> None:
     assert topk_error(ranked, targets, 3) == 0.0
     report = classification_report(ranked, targets, 3)
     assert report.images == 4 and report.top1_error == pytest.approx(0.75)
-    assert report.top5_error == 0.0  # fewer than five guesses: all of them count
+    # three guesses cannot make a top-5 error: not computed, with the reason, never a number
+    assert report.top5_error is None
+    assert report.not_computed == {"top5_error": "only 3 classes: top-5 needs 5"}
     assert report.per_class_accuracy[0] == pytest.approx(1 / 3)
     assert report.per_class_accuracy[1] == 0.0 and np.isnan(report.per_class_accuracy[2])
     assert report.mean_per_class_accuracy == pytest.approx(1 / 6)
@@ -51,6 +53,27 @@ def test_confusion_and_per_class_agree_with_scikit_learn() -> None:
     assert per_class_accuracy(targets, top1, 8) == pytest.approx(
         np.diag(expected) / expected.sum(axis=1)
     )
+
+
+def test_top5_is_not_computed_when_rows_have_fewer_than_five_different_guesses() -> None:
+    ranked = rank_scores(np.random.default_rng(3).random((4, 10)), 5)
+    targets = np.array([0, 1, 2, 3])
+    assert classification_report(ranked, targets, 10).top5_error is not None
+    three = ranked[:, :3]
+    report = classification_report(three, targets, 10)
+    assert report.top5_error is None and report.top1_error == topk_error(three, targets, 1)
+    assert report.not_computed == {"top5_error": "every row has at most 3 different guesses"}
+    # a short row padded with its last guess (as read from a file) is still short
+    padded = ranked.copy()
+    padded[1, 3:] = padded[1, 2]
+    report = classification_report(padded, targets, 10)
+    assert report.top5_error is None
+    assert report.not_computed == {
+        "top5_error": "1 of 4 rows have fewer than 5 different guesses (the fewest: 3)"
+    }
+    with pytest.raises(EvaluationError) as e:  # the plain function refuses too
+        topk_error(three, targets, 5)
+    assert e.value.code == "E_PREDICTIONS" and "3 guesses" in str(e.value)
 
 
 def test_ranking_is_deterministic_on_ties() -> None:

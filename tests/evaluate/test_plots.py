@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from PIL import Image
@@ -17,3 +18,13 @@ def test_names_with_dollars_are_shown_as_written(tmp_path: Path) -> None:
     )
     with Image.open(out) as image:
         assert image.format == "PNG" and image.size[0] >= 600
+
+
+def test_long_names_leave_room_for_the_bars(tmp_path: Path) -> None:
+    """A 63-letter class name once made matplotlib give up on the layout (and warn)."""
+    names = ["National Association of Securities Dealers Automated Quotations", "dog", "cat"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = plot_per_class_accuracy([0.0, 0.5, 1.0], names, tmp_path / "p.png", title="r")
+    with Image.open(out) as image:
+        assert image.format == "PNG"

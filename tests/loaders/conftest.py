@@ -37,3 +37,12 @@ def ilsvrc(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ilsvrc")
     get_exporter("ilsvrc").export(release, out, ExportOptions(workers=0))
     return out
+
+
+@pytest.fixture(scope="module")
+def wds3(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release as WebDataset shards, 3 per split: uneven over 2 workers or 2 ranks."""
+    out = tmp_path_factory.mktemp("wds3")
+    options = ExportOptions(shard_size=100_000_000, shard_multiple=3, workers=0)
+    get_exporter("webdataset").export(release, out, options)
+    return out

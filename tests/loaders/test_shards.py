@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -206,3 +207,83 @@ def test_ranks_come_from_an_initialised_process_group(
     assert [len(r["keys"]) for r in results] == [r["len"] for r in results] == [30, 30]
     keys = results[0]["keys"] + results[1]["keys"]
     assert sorted(keys) == sorted(expected(release))  # every sample once over both ranks
+
+
+# ----------------------------------------------------------------------------- uneven shares
+
+
+def _warnings_in(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if "do not divide evenly" in line]
+
+
+def test_uneven_workers_are_warned_once_per_dataset_with_the_fix(
+    wds3: Path, tmp_path: Path
+) -> None:
+    """3 val shards over 2 workers: said once over three epochs, with what to choose instead."""
+    log_file = tmp_path / "workers.log"
+    handler = logging.FileHandler(log_file)  # forked workers inherit it and append
+    logger = logging.getLogger("synsetdb.loaders")
+    logger.addHandler(handler)
+    try:
+        dataset = shards(wds3, split="val", shuffle_buffer=4)
+        assert len(dataset.shards) == 3
+        for epoch in range(3):
+            dataset.set_epoch(epoch)
+            assert len(read_all(dataset, workers=2, context="fork")) == 12
+        handler.flush()
+        [warning] = _warnings_in(log_file)
+        # another dataset object is told again, once
+        other = shards(wds3, split="val")
+        read_all(other, workers=2, context="fork")
+        read_all(other, workers=2, context="fork")
+        read_all(shards(wds3, split="val", rank=0, world_size=3), workers=1, context="fork")
+        assert len(_warnings_in(log_file)) == 2  # 3 shards over 3 ranks x 1 worker: even
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    assert "3 shards do not divide evenly over 2 DataLoader workers" in warning
+    assert "1 worker reads 2 shards, 1 reads 1" in warning
+    assert "num_workers=1 or 3, which divide 3 shards evenly" in warning
+    assert "--shard-multiple 2" in warning  # or an export whose shards divide evenly
+    assert "once" in warning
+
+
+@pytest.mark.slow
+def test_spawned_workers_share_the_once(wds3: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """A spawned worker's warning is seen by the dataset in the main process (and printed:
+    a spawned worker has no logging set up, so Python's last-resort handler writes stderr)."""
+    dataset = shards(wds3, split="val")
+    assert not dataset._uneven_told.is_set()
+    read_all(dataset, workers=2, context="spawn")
+    assert dataset._uneven_told.is_set()  # the next epoch's workers will say nothing
+    assert capfd.readouterr().err.count("do not divide evenly") == 1
+
+
+def test_uneven_ranks_are_warned_once_without_workers(
+    wds3: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """3 shards over 2 ranks: rank 0 reads 2, rank 1 reads 1; their epochs differ in length."""
+    dataset = shards(wds3, split="val", rank=0, world_size=2)
+    with caplog.at_level(logging.WARNING, logger="synsetdb.loaders"):
+        for epoch in range(3):
+            dataset.set_epoch(epoch)
+            assert len(list(dataset)) == len(dataset) == 8
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert "3 shards do not divide evenly over 2 ranks" in warning
+    assert "1 rank reads 2 shards, 1 reads 1" in warning
+    assert "--shard-multiple 2" in warning and "world size of 1 or 3" in warning
+    # one rank, no workers: nothing to divide, nothing said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="synsetdb.loaders"):
+        list(shards(wds3, split="val"))
+    assert not caplog.records
+
+
+def test_a_copied_dataset_can_still_be_pickled_and_warns_for_itself(wds3: Path) -> None:
+    import copy
+    import pickle
+
+    dataset = shards(wds3, split="val", rank=0, world_size=2)
+    list(dataset)  # warned
+    again = pickle.loads(pickle.dumps(copy.deepcopy(dataset)))
+    assert dataset._uneven_told.is_set() and not again._uneven_told.is_set()

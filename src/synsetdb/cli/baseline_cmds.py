@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from ._app import cli
 from ._context import AppContext
-from ._output import console, emit_json, json_option
-from .eval_cmds import error_rows
+from ._output import emit_json, json_option
+from .eval_cmds import error_rows, print_plain, summary_table
 
 if TYPE_CHECKING:
     from ..evaluate.baselines import BaselineResult
@@ -175,17 +176,25 @@ def _finish(
 
 
 def _print(data: dict[str, Any]) -> None:
-    summary = Table(show_header=False, box=None)
+    summary = summary_table()
     summary.add_row("baseline", f"{data['baseline']} ({data['seconds']:.2f} s)")
     error_rows(summary, data)
+    capped = {c["option"]: c for c in data["capped"]}
+    for option, value in data["options"].items():
+        if option in capped:  # the value used; what was asked and why not (logged in full)
+            asked = capped[option]
+            summary.add_row(
+                option, f"{value} (asked for {asked['requested']}; capped: {asked['reason']})"
+            )
+        elif isinstance(value, int) and not isinstance(value, bool):
+            summary.add_row(option, str(value))
     for key in ("predictions", "plot"):
         if data[key]:
-            summary.add_row(key, data[key])
-    heights = Table("tree height", "nodes", "mean AUC")
+            summary.add_row(key, Text(data[key]))
+    heights = Table("tree height", "nodes", "mean AUC", header_style="")
     for height, auc in data["auc_by_height"].items():
         heights.add_row(str(height), str(data["nodes_by_height"][height]), f"{auc:.3f}")
-    console().print(summary)
-    console().print(heights)
+    print_plain(summary, heights)
 
 
 @cli.command("cluster")

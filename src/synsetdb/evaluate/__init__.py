@@ -6,15 +6,18 @@ from .metrics import (
     ClassificationReport,
     classification_report,
     confusion_matrix,
+    different_guesses,
     per_class_accuracy,
     rank_scores,
     real_accuracy,
     topk_correct,
     topk_error,
+    why_not_topk,
 )
-from .summary import Evaluation, evaluate_file, evaluate_ranked
+from .summary import ClassScore, Evaluation, evaluate_file, evaluate_ranked, per_class_csv
 
 __all__ = [
+    "ClassScore",
     "ClassificationReport",
     "Evaluation",
     "Guess",
@@ -24,12 +27,15 @@ __all__ = [
     "box_iou",
     "classification_report",
     "confusion_matrix",
+    "different_guesses",
     "evaluate_file",
     "evaluate_ranked",
     "localisation_error",
     "per_class_accuracy",
+    "per_class_csv",
     "rank_scores",
     "real_accuracy",
     "topk_correct",
     "topk_error",
+    "why_not_topk",
 ]

@@ -22,14 +22,14 @@ its first path to the root in sorted order, and the LCA is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import EvaluationError
 from ..hierarchy import Taxonomy
-from .metrics import _checked
+from .metrics import _checked, why_not_topk
 
 __all__ = ["HierarchicalReport", "HierarchyScorer"]
 
@@ -43,14 +43,17 @@ class HierarchicalReport:
     Attributes:
         mistake_severity: mean LCA height over top-1 errors (NaN: no errors).
         errors: how many top-1 errors that mean is over.
-        hierarchical_distance: k -> average LCA height over the first k guesses.
+        hierarchical_distance: k -> average LCA height over the first k
+            guesses, for the k that every image has k different guesses for.
         level_accuracy: depth -> top-1 accuracy with both sides rolled up to it.
+        not_computed: ``hierarchical_distance@k`` -> why that k was left out.
     """
 
     mistake_severity: float
     errors: int
     hierarchical_distance: dict[int, float]
     level_accuracy: dict[int, float]
+    not_computed: dict[str, str] = field(default_factory=dict)
 
 
 class HierarchyScorer:
@@ -127,13 +130,17 @@ class HierarchyScorer:
         """Every score; a distance@k only where every image has k different guesses."""
         r, t = self._indices(ranked, targets)
         severity, errors = self.mistake_severity(r, t)
+        why = {k: why_not_topk(r, k, len(self.classes), f"distance@{k}") for k in ks}
         return HierarchicalReport(
             mistake_severity=severity,
             errors=errors,
             hierarchical_distance={
-                k: self.hierarchical_distance(r, t, k) for k in ks if _distinct_guesses(r, k)
+                k: self.hierarchical_distance(r, t, k) for k in ks if why[k] is None
             },
             level_accuracy={d: self.level_accuracy(r, t, d) for d in range(1, self.max_depth + 1)},
+            not_computed={
+                f"hierarchical_distance@{k}": reason for k, reason in why.items() if reason
+            },
         )
 
     def _indices(self, ranked: ArrayLike, targets: ArrayLike) -> tuple[IntArray, IntArray]:

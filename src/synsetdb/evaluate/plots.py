@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,21 @@ __all__ = ["new_axes", "plain", "plot_per_class_accuracy", "save_png"]
 def plain(text: str) -> str:
     """``text`` shown as written: a ``$`` would start mathtext (which may not parse)."""
     return text.replace("$", r"\$")
+
+
+def _tick(name: str, width: int = 24, lines: int = 2) -> str:
+    """A class name as a tick label: wrapped, at most ``lines`` lines (… where cut).
+
+    A long name (``National Association of Securities Dealers Automated
+    Quotations``) would otherwise leave no room for the bars.
+    """
+    wrapped = textwrap.wrap(name, width) or [name]
+    if len(wrapped) > lines:
+        wrapped = [
+            *wrapped[: lines - 1],
+            textwrap.shorten(" ".join(wrapped[lines - 1 :]), width, placeholder=" …"),
+        ]
+    return "\n".join(wrapped)
 
 
 def new_axes(width: float, height: float) -> tuple[Figure, Axes]:
@@ -53,7 +69,7 @@ def plot_per_class_accuracy(
     figure, axes = new_axes(max(6.0, min(0.25 * values.size, 16.0)), 4.0)
     axes.bar(np.arange(values.size), np.nan_to_num(values[order]), width=0.9)
     if values.size <= 40:
-        labels = [plain(names[i]) for i in order]
+        labels = [plain(_tick(names[i])) for i in order]
         axes.set_xticks(np.arange(values.size), labels, rotation=70, ha="right")
     else:
         axes.set_xlabel(f"{values.size} classes, sorted by accuracy")

@@ -19,7 +19,9 @@ every epoch), then across the ``DataLoader``'s workers; every sample is seen
 exactly once per epoch over all ranks × workers. When the shard count is a
 multiple of ranks × workers (``synsetdb export --shard-multiple``) every
 worker gets the same number of shards; otherwise some get one more, and
-workers beyond the shard count get none.
+workers beyond the shard count get none. That is logged once per dataset
+object (not every epoch: the flag is shared with the workers), with the
+worker counts, world sizes and ``--shard-multiple`` that would divide evenly.
 
 With ``shuffle_buffer`` > 0, each rank's shards are read in a new order every
 epoch and samples pass through a shuffle buffer of that many samples (raw
@@ -41,11 +43,12 @@ from typing import Any, Literal
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ..errors import FormatError
+from ._once import SharedFlag
 from ._shardio import RawSample, ShardInfo, iter_shard, read_index
 from .decode import decode_image
 from .targets import keeps_of
 
-__all__ = ["WebDatasetShards"]
+__all__ = ["WebDatasetShards", "uneven_shares"]
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +126,7 @@ class WebDatasetShards(IterableDataset[tuple[Any, ...]]):
         self.with_keys = with_keys
         self.verify = verify
         self.epoch = 0
+        self._uneven_told = SharedFlag()  # the uneven-shares warning: once, workers included
 
     def set_epoch(self, epoch: int) -> None:
         """Use the shuffle order of ``epoch`` from the next iteration on."""
@@ -147,16 +151,17 @@ class WebDatasetShards(IterableDataset[tuple[Any, ...]]):
         if self.shuffle_buffer:
             random.Random(f"shards:{self.seed}:{self.epoch}:{rank}").shuffle(shards)
         info = get_worker_info()
+        if info is None or info.id == 0:
+            self._tell_uneven(world, 1 if info is None else info.num_workers)
         if info is None:
             return shards
-        if info.id == 0 and len(self.shards) % (world * info.num_workers):
-            log.warning(
-                "%d shards do not divide evenly over %d rank(s) x %d worker(s)",
-                len(self.shards),
-                world,
-                info.num_workers,
-            )
         return shards[info.id :: info.num_workers]
+
+    def _tell_uneven(self, world: int, workers: int) -> None:
+        """Warn, once for this dataset, when ranks or workers get unequal shares of shards."""
+        message = uneven_shares(len(self.shards), world, workers, self.release["name"] or "NAME")
+        if message is not None and self._uneven_told.claim():
+            log.warning("split %r: %s (said once per dataset)", self.split, message)
 
     def __len__(self) -> int:
         """This rank's samples per epoch (all its workers together), from the index."""
@@ -201,6 +206,70 @@ class WebDatasetShards(IterableDataset[tuple[Any, ...]]):
             f"WebDatasetShards({str(self.root)!r}, split={self.split!r}, shards={len(self.shards)},"
             f" shuffle_buffer={self.shuffle_buffer})"
         )
+
+
+def uneven_shares(shards: int, world: int, workers: int, release: str = "RELEASE") -> str | None:
+    """Why ``shards`` split over ``world`` ranks × ``workers`` is uneven, and what would fix it.
+
+    None when every rank reads the same number of shards and, within a rank,
+    every worker does. Uneven ranks come first: they change the length of a
+    rank's epoch, which stalls distributed training, not only its speed.
+
+    Example:
+        >>> uneven_shares(12, 2, 3) is None
+        True
+        >>> print(uneven_shares(3, 1, 2, "v1"))  # doctest: +NORMALIZE_WHITESPACE
+        3 shards do not divide evenly over 2 DataLoader workers: 1 worker reads 2 shards,
+        1 reads 1, so part of every epoch runs on fewer workers. To fix: export with
+        `synsetdb export v1 --format webdataset --shard-multiple 2 --out DIR` (a multiple of
+        ranks x workers), or use num_workers=1 or 3, which divide 3 shards evenly
+    """
+    multiple = world * workers
+    export = (
+        f"`synsetdb export {release} --format webdataset --shard-multiple {multiple} --out DIR`"
+    )
+    if shards % world:
+        return (
+            f"{_count(shards)} over {world} ranks: "
+            f"{_shares(shards, world, 'rank')}, so ranks see different numbers of samples "
+            "per epoch and distributed training waits at each epoch's end for the ranks "
+            f"that read more. To fix: export with {export} (a multiple of ranks x workers), "
+            f"or use a world size of {' or '.join(map(str, _divisors_near(shards, world)))}"
+        )
+    per_rank = shards // world
+    if per_rank % workers:
+        where = _count(shards) if world == 1 else f"each rank's {_count(per_rank)}"
+        near = _divisors_near(per_rank, workers)
+        return (
+            f"{where} over {workers} DataLoader workers: "
+            f"{_shares(per_rank, workers, 'worker')}, so part of every epoch runs on fewer "
+            f"workers. To fix: export with {export} (a multiple of ranks x workers), or use "
+            f"num_workers={' or '.join(map(str, near))}, which "
+            f"{'divide' if len(near) > 1 else 'divides'} {per_rank} shard{'s' * (per_rank > 1)}"
+            " evenly"
+        )
+    return None
+
+
+def _shares(total: int, parts: int, name: str) -> str:
+    """``"1 worker reads 2 shards, 1 reads 1"``: how ``total`` shards fall over ``parts``."""
+    less, more = divmod(total, parts)
+    first = f"{more} {name}{'s read' if more > 1 else ' reads'} {less + 1} shard{'s' * bool(less)}"
+    return f"{first}, {parts - more} read{'s' * (parts - more == 1)} {less or 'none'}"
+
+
+def _count(shards: int) -> str:
+    return (
+        f"{shards} shard does not divide evenly"
+        if shards == 1
+        else (f"{shards} shards do not divide evenly")
+    )
+
+
+def _divisors_near(total: int, wanted: int) -> list[int]:
+    """The divisors of ``total`` nearest ``wanted``: the largest below it, the smallest above."""
+    divisors = [d for d in range(1, total + 1) if total % d == 0]
+    return [*[d for d in divisors if d < wanted][-1:], *[d for d in divisors if d > wanted][:1]]
 
 
 def _decoder(decode: Decode) -> Callable[[bytes], Any]:

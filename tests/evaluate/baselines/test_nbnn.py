@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -59,6 +61,22 @@ def test_nbnn_scores_nodes_by_the_best_rank_in_their_subtree(photos_release: Rel
 def test_nbnn_100_caps_the_training_images(photos_release: Release) -> None:
     result = nbnn(photos_release, options=NBNNOptions(per_class=2, sift=SiftOptions(side=96)))
     assert result.name == "nbnn-2" and result.options["per_class"] == 2
+    assert result.capped == ()
     with pytest.raises(SynsetdbError) as e:
         nbnn(photos_release, options=NBNNOptions(per_class=0))
     assert e.value.code == "E_OPTIONS"
+
+
+def test_a_per_class_cap_no_class_reaches_is_said(
+    photos_release: Release, caplog: pytest.LogCaptureFixture
+) -> None:
+    """NBNN-100 on 6 training images per class is plain NBNN: the report says what ran."""
+    options = NBNNOptions(per_class=100, sift=SiftOptions(side=96))
+    with caplog.at_level(logging.WARNING, logger="synsetdb.evaluate.baselines"):
+        result = nbnn(photos_release, options=options)
+    [capped] = result.capped
+    assert (capped.option, capped.requested, capped.used) == ("per_class", 100, 6)
+    assert result.options["per_class"] == 6 and result.name == "nbnn-6"
+    told = [r.getMessage() for r in caplog.records if "per_class" in r.getMessage()]
+    assert told == [f"nbnn: {capped.message}"]
+    assert "per_class=100" in capped.message and "more than 6 images in 'train'" in capped.message

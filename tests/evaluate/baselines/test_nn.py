@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -55,20 +57,46 @@ def test_nn_voting_on_solid_colours_matches_the_hand_count(colours_release: Rele
     assert result.node_scores[:, node[ROOT]].tolist() == [3, 3, 3]
     # the blue image's three-way tie ranks the lowest class index (dog) first
     assert result.ranked[:, 0].tolist() == [0, 1, 0]
-    assert result.top1_error == pytest.approx(1 / 3) and result.top5_error == 0.0
+    assert result.top1_error == pytest.approx(1 / 3)
+    assert result.top5_error is None  # three classes: a top-5 error would say nothing
+    assert result.not_computed == {"top5_error": "only 3 classes: top-5 needs 5"}
     # every node but the root (all images inside) separates perfectly
     assert np.isnan(result.node_auc[node[ROOT]])
     assert result.auc_by_height == {0: 1.0, 1: 1.0}
     assert result.nodes_by_height() == {0: 3, 1: 2}
 
 
-def test_k_larger_than_the_training_set_uses_all_of_it(colours_release: Release) -> None:
-    result = nn_voting(colours_release, k=100)
-    assert result.options["k"] == 5
-    # every image gets every vote: dog 2, cat 2, tree 1, so dog always ranks first
-    assert result.ranked[:, 0].tolist() == [0, 0, 0]
-    assert result.top1_error == pytest.approx(2 / 3)
-    assert result.auc_by_height == {0: 0.5, 1: 0.5}  # identical scores: chance
+def test_k_above_the_largest_class_is_capped_and_said(
+    colours_release: Release, caplog: pytest.LogCaptureFixture
+) -> None:
+    """k=100 over 5 training images would give every image the same votes: chance scores."""
+    with caplog.at_level(logging.WARNING, logger="synsetdb.evaluate.baselines"):
+        result = nn_voting(colours_release, k=100)
+    # train: dog 2, cat 2, tree 1; at most 2 neighbours can all be of one class
+    assert result.options["k"] == 2
+    [capped] = result.capped
+    assert (capped.option, capped.requested, capped.used) == ("k", 100, 2)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [f"nn: {capped.message}"]
+    assert "k=100" in capped.message and "using k=2" in capped.message
+    assert "all 5 'train' images" in capped.message and "same votes" in capped.message
+    assert "k=2 or less" in capped.advice or "--k 2" in capped.advice
+    assert result.to_dict()["capped"] == [
+        {
+            "option": "k",
+            "requested": 100,
+            "used": 2,
+            "reason": capped.reason,
+            "advice": capped.advice,
+        }
+    ]
+    # blue's two nearest: blue 255 (tree) and green 220 (cat): a tie cat wins on its index
+    assert result.ranked[:, 0].tolist() == [0, 1, 1]
+    assert result.auc_by_height != {0: 0.5, 1: 0.5}  # no longer every image the same votes
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="synsetdb.evaluate.baselines"):
+        assert nn_voting(colours_release, k=2).capped == ()
+    assert not caplog.records
 
 
 def test_a_class_with_classes_below_it_does_not_outrank_them(

@@ -82,6 +82,8 @@ def test_tree_max_separates_colours_and_takes_the_max_over_subtrees(
     assert (scores[:, node[ROOT]] == np.max(classes, axis=0)).all()
     assert result.auc_by_height[0] == 1.0 and result.auc_by_height[1] == 1.0
     assert result.options["classifiers"] == 3  # one per class
+    # max_negatives=1000, but the most any class may have is tree's 4 (dog 2 and cat 2)
+    assert result.options["max_negatives"] == 1000 and result.options["negatives_used"] == 4
 
 
 def test_a_class_above_others_is_ranked_by_its_own_classifier(

@@ -24,7 +24,7 @@ from ..features.base import FloatArray
 from ..features.local import SIFT_DIM
 from ..metrics import rank_scores
 from .data import WORKING_SIDE, prepare
-from .report import BaselineResult, score_nodes
+from .report import BaselineResult, Capped, score_nodes
 from .tree import IntArray
 
 if TYPE_CHECKING:
@@ -121,18 +121,48 @@ def nbnn(
     queries = [sift_descriptors(image, options.sift) for image in data.query.images]
     ranked = rank_scores(-class_distances(queries, by_class))
     node_scores = -data.table.min_over_classes(class_ranks(ranked).astype(np.float64))
-    name = "nbnn" if options.per_class is None else f"nbnn-{options.per_class}"
+    capped = _cap_per_class(options.per_class, data.train.targets, train_split)
+    per_class = options.per_class if capped is None else capped.used
     return score_nodes(
-        name,
+        "nbnn" if per_class is None else f"nbnn-{per_class}",
         data.query,
         data.table,
         node_scores,
         ranked,
         options={
-            "per_class": options.per_class,
+            "per_class": per_class,
             "sift_side": options.sift.side,
             "upsampling": options.sift.upsampling,
             "train_split": train_split,
         },
         seconds=time.perf_counter() - start,
+        capped=_told(capped),
     )
+
+
+def _cap_per_class(per_class: int | None, targets: IntArray, train_split: str) -> Capped | None:
+    """A ``per_class`` no class reaches, as what it amounts to: the largest class's images."""
+    largest = int(np.bincount(targets).max()) if len(targets) else 0
+    if per_class is None or largest >= per_class:
+        return None
+    return Capped(
+        option="per_class",
+        requested=per_class,
+        used=largest,
+        reason=(
+            f"limits nothing: no class has more than {largest} images in {train_split!r}, "
+            "so every one of them is used"
+        ),
+        advice=(
+            f"The result is named nbnn-{largest}: it is not the NBNN-{per_class} of a larger "
+            "release. Leave --per-class out, or train on more images per class."
+        ),
+    )
+
+
+def _told(capped: Capped | None) -> tuple[Capped, ...]:
+    """The result's ``capped``, each logged as a warning."""
+    if capped is None:
+        return ()
+    log.warning("nbnn: %s", capped.message)
+    return (capped,)

@@ -21,7 +21,7 @@ from ...errors import EvaluationError
 from ..features import Embedder, TinyImage, fit_embedder
 from ..metrics import rank_scores
 from .data import prepare
-from .report import BaselineResult, score_nodes
+from .report import BaselineResult, Capped, score_nodes
 from .tree import IntArray
 
 if TYPE_CHECKING:
@@ -84,20 +84,22 @@ def nn_voting(
 ) -> BaselineResult:
     """Score ``split`` by votes of the ``k`` nearest ``train_split`` images.
 
-    ``k`` larger than the training set is capped at its size. ``embedder``
-    replaces the 32×32 tiny images (any :class:`~synsetdb.evaluate.features.Embedder`).
+    ``k`` at or above the number of training images would give every query
+    the same votes (all of them), scoring chance: it is capped at the
+    largest class's training images instead, logged as a warning and
+    recorded in ``result.capped``. ``embedder`` replaces the 32×32 tiny
+    images (any :class:`~synsetdb.evaluate.features.Embedder`).
 
     Raises:
-        EvaluationError: ``E_OPTIONS`` for ``k`` < 1.
+        EvaluationError: ``E_OPTIONS`` for ``k`` < 1 or a training split without images.
         ReleaseError: ``E_NO_SPLIT`` for a split the release lacks.
     """
     if k < 1:
         raise EvaluationError(f"k must be >= 1, got {k}", code="E_OPTIONS")
     start = time.perf_counter()
     data = prepare(release, split, train_split)
-    used = min(k, len(data.train))
-    if used < k:
-        log.info("k=%d capped at the %d training images", k, used)
+    capped = _cap_k(k, data.train.targets, train_split)
+    used = k if capped is None else capped.used
     features = fit_embedder(embedder or TinyImage(), data.train.images)
     votes = neighbour_votes(
         features.embed(data.train.images),
@@ -114,4 +116,40 @@ def nn_voting(
         rank_scores(votes),  # a class's own votes: one above others would get theirs too
         options={"k": used, "embedder": repr(features), "train_split": train_split},
         seconds=time.perf_counter() - start,
+        capped=_told(capped),
     )
+
+
+def _cap_k(k: int, targets: IntArray, train_split: str) -> Capped | None:
+    """``k`` capped where every query's votes would be the same, or None when it is not.
+
+    At ``k`` >= the training images every query's neighbours are all of them,
+    so every query gets the class sizes as votes. ``k`` then becomes the
+    largest class's training images: as many neighbours as one class could
+    fill on its own.
+    """
+    total = len(targets)
+    if total == 0:
+        raise EvaluationError(f"the {train_split!r} split has no images", code="E_OPTIONS")
+    if k < total:
+        return None
+    used = min(int(np.bincount(targets).max()), k)
+    return Capped(
+        option="k",
+        requested=k,
+        used=used,
+        reason=(
+            f"reaches all {total} {train_split!r} images, so every image would get the same "
+            "votes (chance scores)"
+        ),
+        advice=f"Pass --k {used} or less (the largest class has {used}), or train on more "
+        "images per class.",
+    )
+
+
+def _told(capped: Capped | None) -> tuple[Capped, ...]:
+    """The result's ``capped``, each logged as a warning."""
+    if capped is None:
+        return ()
+    log.warning("nn: %s", capped.message)
+    return (capped,)

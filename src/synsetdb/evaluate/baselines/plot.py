@@ -23,7 +23,7 @@ def plot_auc_by_height(
     for result in results:
         heights = sorted(result.auc_by_height)
         values = [result.auc_by_height[h] for h in heights]
-        axes.plot(heights, values, marker="o", label=plain(f"{result.name} ({result.split})"))
+        axes.plot(heights, values, marker="o", label=plain(_label(result)))
     axes.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
     axes.set_ylim(0.0, 1.0)
     axes.set_xlabel("tree height (0: leaf classes)")
@@ -32,3 +32,9 @@ def plot_auc_by_height(
     if results:
         axes.legend(loc="lower right")
     return save_png(figure, out)
+
+
+def _label(result: BaselineResult) -> str:
+    """``nn (val)``; an option the data capped is named with its value: ``nn, k=4 of 100 (val)``."""
+    capped = "".join(f", {c.option}={c.used} of {c.requested}" for c in result.capped)
+    return f"{result.name}{capped} ({result.split})"

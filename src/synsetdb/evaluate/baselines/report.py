@@ -11,7 +11,7 @@ given their average rank, so it needs only NumPy and equals scikit-learn's
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from .tree import BoolArray, IntArray, NodeTable
 
 __all__ = [
     "BaselineResult",
+    "Capped",
     "auc_by_height",
     "node_aucs",
     "roc_auc",
@@ -91,6 +92,42 @@ def auc_by_height(aucs: ArrayLike, heights: ArrayLike) -> dict[int, float]:
     return {int(height): float(a[scored & (h == height)].mean()) for height in np.unique(h[scored])}
 
 
+@dataclass(frozen=True, slots=True)
+class Capped:
+    """An option the data did not allow as asked, and what ran instead.
+
+    Attributes:
+        option: its name (``k``, ``per_class``).
+        requested: the value asked for.
+        used: the value the baseline ran with (in ``BaselineResult.options``).
+        reason: why, in terms of the data.
+        advice: what to do about it.
+    """
+
+    option: str
+    requested: Any
+    used: Any
+    reason: str
+    advice: str
+
+    @property
+    def message(self) -> str:
+        """One line for a log or a terminal: asked, used, why, what to do."""
+        return (
+            f"{self.option}={self.requested} {self.reason}; using {self.option}={self.used}. "
+            f"{self.advice}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "option": self.option,
+            "requested": self.requested,
+            "used": self.used,
+            "reason": self.reason,
+            "advice": self.advice,
+        }
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class BaselineResult:
     """One baseline's predictions and scores on one split.
@@ -108,11 +145,16 @@ class BaselineResult:
         heights: each node's height.
         node_scores: ``(images, nodes)``; higher means "more likely in the subtree".
         node_auc: each node's ROC AUC (NaN: no positive or no negative image).
-        top1_error, top5_error: leaf-class errors of ``ranked``.
+        top1_error: the leaf-class error of ``ranked``'s first guess.
+        top5_error: of its first five; None with fewer than five classes
+            (its reason in ``not_computed``).
         mean_per_class_accuracy: top-1 accuracy averaged over classes.
         auc_by_height: height -> mean AUC of its scored nodes.
-        options: what the baseline was run with.
+        options: what the baseline ran with (the values used, after any cap).
         seconds: how long it ran.
+        capped: the options the data did not allow as asked (each also logged
+            as a warning when the baseline ran).
+        not_computed: score name -> why it was not computed.
     """
 
     name: str
@@ -126,11 +168,13 @@ class BaselineResult:
     node_scores: FloatArray
     node_auc: FloatArray
     top1_error: float
-    top5_error: float
+    top5_error: float | None
     mean_per_class_accuracy: float
     auc_by_height: dict[int, float]
     options: Mapping[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    capped: tuple[Capped, ...] = ()
+    not_computed: Mapping[str, str] = field(default_factory=dict)
 
     def nodes_by_height(self) -> dict[int, int]:
         """Height -> how many nodes there have an AUC."""
@@ -155,6 +199,8 @@ class BaselineResult:
                 if not math.isnan(a)
             },
             "options": dict(self.options),
+            "capped": [c.to_dict() for c in self.capped],
+            "not_computed": dict(self.not_computed),
             "seconds": round(self.seconds, 3),
         }
 
@@ -173,11 +219,13 @@ def score_nodes(
     *,
     options: Mapping[str, Any] | None = None,
     seconds: float = 0.0,
+    capped: Sequence[Capped] = (),
 ) -> BaselineResult:
     """Score a baseline's node scores and class ranking.
 
     ``ranked`` defaults to the classes' node scores, which is right only when
     no class lies below another (a node's score covers its whole subtree).
+    ``capped`` lists the options the data limited (the baseline logs each).
     """
     if ranked is None:
         ranked = rank_scores(node_scores[:, table.class_nodes])
@@ -200,6 +248,8 @@ def score_nodes(
         auc_by_height=auc_by_height(aucs, table.heights),
         options=dict(options or {}),
         seconds=seconds,
+        capped=tuple(capped),
+        not_computed=dict(report.not_computed),
     )
 
 

@@ -132,24 +132,25 @@ def _classifier_outputs(
     query: FloatArray,
     estimator: Any,
     options: TreeMaxOptions,
-) -> tuple[FloatArray, int]:
+) -> tuple[FloatArray, int, int]:
     """``(queries, nodes)`` outputs of each class's classifier (−∞: a node without one).
 
-    Also how many classifiers were fitted. A class with no allowed negative
-    has nothing to tell apart: +∞.
+    Also how many classifiers were fitted, and the most negatives any was
+    fitted on. A class with no allowed negative has nothing to tell apart: +∞.
     """
     threadpools = require("threadpoolctl", "eval", "the tree-max classifiers")
     raw = np.full((len(query), len(data.table.nodes)), -np.inf)
-    fitted = 0
+    fitted = negatives = 0
     with threadpools.threadpool_limits(options.blas_threads, user_api="blas"):
         for node in np.unique(data.table.class_nodes):
             sample = training_sample(data.table, node, data.train.targets, options)
             if len(sample[0]) and len(sample[1]):
                 raw[:, node] = _class_scores(estimator, train, query, sample)
                 fitted += 1
+                negatives = max(negatives, len(sample[1]))
             elif len(sample[0]):
                 raw[:, node] = np.inf
-    return raw, fitted
+    return raw, fitted, negatives
 
 
 def tree_max(
@@ -174,7 +175,7 @@ def tree_max(
     start = time.perf_counter()
     data = prepare(release, split, train_split)
     features = fit_embedder(embedder or TinyImage(), data.train.images)
-    raw, fitted = _classifier_outputs(
+    raw, fitted, negatives = _classifier_outputs(
         data,
         np.asarray(features.embed(data.train.images), np.float64),
         np.asarray(features.embed(data.query.images), np.float64),
@@ -192,6 +193,7 @@ def tree_max(
             "embedder": repr(features),
             "estimator": repr(estimator),
             "max_negatives": options.max_negatives,
+            "negatives_used": negatives,  # at most max_negatives: fewer when fewer are allowed
             "seed": options.seed,
             "classifiers": fitted,
             "train_split": train_split,
