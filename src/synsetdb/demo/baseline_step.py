@@ -28,7 +28,11 @@ def baseline_and_evaluate(
     baseline = nn_voting(release, k=neighbours, split=split)
     predictions = write_predictions(baseline, folder / "nn-predictions.csv", top=20)
     evaluation = evaluate_file(predictions, manifest, split)
-    scores = {**evaluation.to_dict(), "baseline_auc_by_height": baseline.auc_by_height}
+    scores = {
+        **evaluation.to_dict(),
+        "baseline_auc_by_height": baseline.auc_by_height,
+        "k": baseline.options.get("k", neighbours),  # the k used: the data may cap it
+    }
     paths = {
         "predictions": predictions,
         "scores": folder / "nn-scores.json",

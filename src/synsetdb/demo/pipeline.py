@@ -299,10 +299,11 @@ class _DemoRun:
         folder = self.result.project / "evaluation"
         scores, paths = baseline_and_evaluate(release, folder, neighbours=self.config.neighbours)
         self.result.paths.update(paths)
-        tree = scores["mistake_severity"]
+        tree, top5 = scores["mistake_severity"], scores["top5_error"]
         summary = (
-            f"NN voting (k={self.config.neighbours}, 32×32) on val: top-1 error "
-            f"{scores['top1_error']:.3f}, top-5 error {scores['top5_error']:.3f}, mistake "
+            f"NN voting (k={scores['k']}, 32×32) on val: top-1 error "
+            f"{scores['top1_error']:.3f}, top-5 error "
+            f"{'not computed' if top5 is None else f'{top5:.3f}'}, mistake "
             f"severity {'–' if tree is None else f'{tree:.2f}'}"
         )
         return None, summary, scores
