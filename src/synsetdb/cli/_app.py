@@ -13,8 +13,23 @@ from .._version import __version__
 from ..errors import SynsetdbError
 from ..settings import env_log_level
 from ._context import AppContext
+from ._output import wrapped
 
 log = logging.getLogger("synsetdb")
+
+class _WrappingFormatter(logging.Formatter):
+    """``WARNING synsetdb.x: message``, the message wrapped to the output's width (80 when
+    piped) and indented under its first line: people read warnings, so they fit too."""
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        first, _, rest = text.partition("\n")  # a traceback (DEBUG) stays as it is
+        lines = wrapped(first, indent=4).lstrip()
+        return lines + ("\n" + rest if rest else "")
+
 
 EXIT_ERROR = 1  # a SynsetdbError: bad input, missing thing, …
 EXIT_INTERNAL = 70  # a bug: anything else (EX_SOFTWARE)
@@ -72,7 +87,9 @@ def _silence_stdout() -> None:
 @click.pass_context
 def cli(ctx: click.Context, project_dir: str | None) -> None:
     """synsetdb: ImageNet-style image databases organised by the WordNet noun hierarchy."""
-    logging.basicConfig(level=env_log_level(), format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_WrappingFormatter())
+    logging.basicConfig(level=env_log_level(), handlers=[handler])
     ctx.obj = AppContext(project_dir)
     ctx.call_on_close(ctx.obj.close)
 
