@@ -17,6 +17,7 @@ from ._output import wrapped
 
 log = logging.getLogger("synsetdb")
 
+
 class _WrappingFormatter(logging.Formatter):
     """``WARNING synsetdb.x: message``, the message wrapped to the output's width (80 when
     piped) and indented under its first line: people read warnings, so they fit too."""

@@ -33,14 +33,16 @@ def console() -> Console:
 
 
 def show(*renderables: RenderableType) -> None:
-    """Print to stdout: as rich renders it in a terminal; piped, without the spaces
-    that pad each line of a table to its full width."""
+    """Print each renderable on lines of its own to stdout: as rich renders it in a
+    terminal; piped, without the spaces that pad each line of a table to its full width."""
     out = console()
     if out.is_terminal:
-        out.print(*renderables)
+        for renderable in renderables:
+            out.print(renderable)
         return
     with out.capture() as captured:
-        out.print(*renderables)
+        for renderable in renderables:
+            out.print(renderable)
     for line in captured.get().splitlines():
         click.echo(line.rstrip())
 

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.table import Table
 from rich.text import Text
 
 from ._app import cli
 from ._context import AppContext
-from ._output import emit_json, json_option
-from .eval_cmds import error_rows, print_plain, summary_table
+from ._output import count_column, emit_json, json_option, show, table
+from .eval_cmds import error_rows, summary_table
 
 if TYPE_CHECKING:
     from ..evaluate.baselines import BaselineResult
@@ -191,10 +190,10 @@ def _print(data: dict[str, Any]) -> None:
     for key in ("predictions", "plot"):
         if data[key]:
             summary.add_row(key, Text(data[key]))
-    heights = Table("tree height", "nodes", "mean AUC", header_style="")
+    heights = table(count_column("tree height"), count_column("nodes"), count_column("mean AUC"))
     for height, auc in data["auc_by_height"].items():
         heights.add_row(str(height), str(data["nodes_by_height"][height]), f"{auc:.3f}")
-    print_plain(summary, heights)
+    show(summary, "", heights)
 
 
 @cli.command("cluster")

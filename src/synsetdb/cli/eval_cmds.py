@@ -11,7 +11,16 @@ from rich.text import Text
 
 from ._app import cli
 from ._context import AppContext
-from ._output import console, emit_json, json_option
+from ._output import (
+    console,
+    count_column,
+    emit_json,
+    id_column,
+    json_option,
+    show,
+    table,
+    text_column,
+)
 
 if TYPE_CHECKING:
     from ..evaluate import ClassScore
@@ -114,7 +123,7 @@ def evaluate_command(
     if as_json:
         emit_json(result)
         return
-    print_plain(_summary(result), *_per_class(scores.per_class(), per_class, per_class_csv))
+    show(_summary(result), *_per_class(scores.per_class(), per_class, per_class_csv))
 
 
 def error_rows(table: Table, scores: dict[str, Any]) -> Table:
@@ -134,19 +143,7 @@ def _score(result: dict[str, Any], key: str, value: float | None, spec: str) -> 
 
 def summary_table() -> Table:
     """Label and value columns; values wrap (a long path folds) instead of being cut."""
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column("label", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    return table
-
-
-def print_plain(*renderables: Any) -> None:
-    """Print at the console's width (80 when piped), without the spaces rich pads lines with."""
-    out = console()
-    with out.capture() as captured:
-        for renderable in renderables:
-            out.print(renderable)
-    click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+    return table(id_column(), text_column(), header=False)
 
 
 def _levels(accuracy: dict[int, float], width: int) -> str:
@@ -204,15 +201,16 @@ def _per_class(rows: list[ClassScore], limit: int | None, written: Path | None) 
     if not shown:
         return parts
     with_top5 = any(row.top5_error is not None for row in rows)
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="")
-    table.add_column("wnid", no_wrap=True, min_width=max(len(row.wnid) for row in shown))
-    table.add_column("class", overflow="fold", ratio=1)
-    table.add_column("images", justify="right", no_wrap=True)
-    table.add_column("top-1 err", justify="right", no_wrap=True)
-    if with_top5:
-        table.add_column("top-5 err", justify="right", no_wrap=True)
+    scores = table(
+        id_column("wnid"),
+        text_column("class"),
+        count_column("images"),
+        count_column("top-1 err"),
+        *([count_column("top-5 err")] if with_top5 else []),
+    )
+    scores.columns[1].ratio = 1  # the names take the room the numbers leave
     for row in shown:
         errors = [row.top1_error, *([row.top5_error] if with_top5 else [])]
         cells = ["-" if e is None else f"{e:.4f}" for e in errors]
-        table.add_row(Text(row.wnid), Text(row.name), f"{row.images:,}", *cells)
-    return [*parts, table]
+        scores.add_row(Text(row.wnid), Text(row.name), f"{row.images:,}", *cells)
+    return [*parts, scores]

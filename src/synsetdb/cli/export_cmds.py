@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 from ..errors import FormatError
 from ._app import cli
 from ._context import AppContext
-from ._output import clock, console, emit_json, json_option
+from ._output import clock, console, emit_json, id_column, json_option, show, table, text_column
 
 if TYPE_CHECKING:  # Pillow, numpy and pyarrow load only when the command runs
     from ..catalog import Project
@@ -103,13 +103,13 @@ def export_cmd(app: AppContext, /, name: str, fmt: str, out: Path, **options: An
     if options["as_json"]:
         emit_json(report.to_dict())
         return
-    table = Table(show_header=False, box=None)
+    rows = table(id_column(), text_column(), header=False)
     data = report.to_dict()
     for key in _SHOWN:
-        table.add_row(key, str(data[key]))
+        rows.add_row(key, Text(str(data[key])))  # Text: a path is printed as it is
     for split, count in report.splits.items():
-        table.add_row(f"  {split}", str(count))
-    console().print(table)
+        rows.add_row(f"  {split}", str(count))
+    show(rows)
 
 
 def _provenance(project: Project, release: Release) -> Provenance:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
+from rich.text import Text
 
 from ..catalog import Project
 from ..catalog.catalog import display_url
 from ._app import cli
 from ._context import AppContext
-from ._output import console, emit_json, json_option
+from ._output import console, emit_json, id_column, json_option, show, table, text_column
 
 
 @cli.command()
@@ -57,18 +57,18 @@ def stats(app: AppContext, as_json: bool) -> None:
             }
         )
         return
-    table = Table(show_header=False, box=None)
-    table.add_row("project", str(project.root))
-    table.add_row("taxonomy", str(result.taxonomy))
-    table.add_row("synsets", f"{result.synsets:,} ({result.synsets_with_images:,} with images)")
-    table.add_row("images", f"{result.images:,} ({result.image_bytes:,} bytes)")
-    table.add_row("candidates", ", ".join(f"{k} {v:,}" for k, v in result.candidates.items()))
+    rows = table(id_column(), text_column(), header=False)
+    rows.add_row("project", Text(str(project.root)))
+    rows.add_row("taxonomy", Text(str(result.taxonomy)))
+    rows.add_row("synsets", f"{result.synsets:,} ({result.synsets_with_images:,} with images)")
+    rows.add_row("images", f"{result.images:,} ({result.image_bytes:,} bytes)")
+    rows.add_row("candidates", ", ".join(f"{k} {v:,}" for k, v in result.candidates.items()))
     for label, value in (("votes", result.votes), ("workers", result.workers)):
-        table.add_row(label, f"{value:,}")
-    table.add_row("boxes", f"{result.boxes:,}")
-    table.add_row("releases", f"{result.releases:,}")
-    table.add_row("schema", str(result.schema_revision))
-    console().print(table)
+        rows.add_row(label, f"{value:,}")
+    rows.add_row("boxes", f"{result.boxes:,}")
+    rows.add_row("releases", f"{result.releases:,}")
+    rows.add_row("schema", str(result.schema_revision))
+    show(rows)
 
 
 @cli.command()
