@@ -16,7 +16,7 @@ from tests.fixtures.photos import jpeg_variants
 from tests.release.catalog_rows import Row, add_rows, ingest_photos, random_hashes
 
 DOG, CAT, LEMON, MAMMAL = "n02084071", "n02121620", "n07749582", "n01861778"
-TENCH, GOLDFISH, LEMON_WN = "n01440764", "n01443537", "n07749582"
+TENCH, GOLDFISH = "n01440764", "n01443537"
 
 
 def _why(catalog: Catalog, taxonomy: Taxonomy, spec_text: str) -> str:
@@ -86,6 +86,12 @@ def test_a_subtree_without_images_and_classes_below_the_minimum(
         catalog, sample_taxonomy, f'[selection]\nsubtrees = ["{MAMMAL}"]\nmin_images = 10\n'
     )
     assert "2 classes have images, the largest 5 (n02084071): under min_images = 10" in message
+    message = _why(catalog, sample_taxonomy, f'[selection]\nwnids = ["{CAT}"]\nmin_images = 4\n')
+    assert "1 class has images, the largest 3 (n02121620): under min_images = 4" in message
+    excluded = f'[selection]\nwnids = ["{CAT}"]\n[selection.exclude]\nwnids = ["{CAT}"]\n'
+    assert "the selection, less its exclusions, names no synset" in _why(
+        catalog, sample_taxonomy, excluded
+    )
 
 
 def test_official_only_without_official_splits(catalog: Catalog, sample_taxonomy: Taxonomy) -> None:

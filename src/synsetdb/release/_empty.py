@@ -71,14 +71,17 @@ def _why(
             for r in removed
             if r["classes_removed"]
         )
+        if not what:
+            return "the selection, less its exclusions, names no synset"
         return (
             f"the filters removed every selected synset ({what}); change [filters] or the selection"
         )
     found = {w: n for w, n in matched.items() if n and w in set(kept)}
     if found:
         largest = max(found, key=lambda w: (found[w], w))
+        have = "classes have" if len(found) > 1 else "class has"
         return (
-            f"{len(found):,} class{'es' if len(found) > 1 else ''} have images, the largest "
+            f"{len(found):,} {have} images, the largest "
             f"{found[largest]:,} ({largest}): under min_images = {spec.selection.min_images}; "
             "lower selection.min_images or add images"
         )
