@@ -35,10 +35,15 @@ val = 2
 
 
 def run(project: Path, *args: str) -> str:
-    """Run a command as the user would; it must succeed."""
+    """Run a command as the user would; it must succeed, and its output fit 80 columns
+    (piped, as here) but for lines that hold a path, which is never cut, and JSON."""
     with contextlib.chdir(project):
         result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     assert result.exit_code == 0, f"synsetdb {' '.join(args)}:\n{result.output}"
+    plain = "--json" not in args  # JSON is for scripts
+    wide = [line for line in result.stdout.splitlines() if len(line) > 80 and "/" not in line]
+    wide = wide if plain else []
+    assert not wide, f"synsetdb {' '.join(args)}: over 80 columns:\n" + "\n".join(wide)
     return result.stdout
 
 
@@ -107,3 +112,14 @@ def test_labelled_folders_to_a_trained_and_scored_model(
     diff = json.loads(run(project, "release", "diff", "v1", "v2", "--json"))
     assert diff["counts"]["moved"] == diff["counts"]["held_out_to_train"] == 0
     assert diff["counts"]["images_added"] == 8
+    assert "v2" in run(project, "release", "list") and LATER in run(
+        project, "release", "show", "v2"
+    )
+
+    # Asked for, a fresh split moves held-out images into train, and says so.
+    spec = _spec(tmp_path / "v3.toml", (*FIRST, LATER), parent="v2").read_text()
+    (tmp_path / "v3.toml").write_text(spec.replace("seed = 1", "seed = 3"))
+    run(project, "release", "create", "v3", "--resplit", "--spec", str(tmp_path / "v3.toml"))
+    leaked = json.loads(run(project, "release", "diff", "v2", "v3", "--json"))["counts"]
+    assert leaked["held_out_to_train"] > 0
+    assert "WARNING: " in run(project, "release", "diff", "v2", "v3")

@@ -314,7 +314,8 @@ def test_releases_their_datasheet_files_and_diffs(
     for bad in ("../catalog.sqlite", "..%2Fcatalog.sqlite", "synsetdb.toml", "x.png"):
         assert client.get(f"/releases/r1/files/{bad}").status_code == 404, bad
     spec = parse_spec(
-        f'seed = 8\nparent = "r1"\n[selection]\nwnids = ["{DOG}"]\n[splits]\nval = 0.5\n'
+        f'seed = 8\nparent = "r1"\n[selection]\nwnids = ["{DOG}"]\n'
+        '[splits]\nval = 0.5\nparent = "resplit"\n'  # re-split: images move
     )
     create_release(project, "r2", spec)
     diff = _get(client, "/api/releases/r1/diff/r2")
@@ -324,7 +325,10 @@ def test_releases_their_datasheet_files_and_diffs(
     assert _get(client, "/api/releases/r1/diff/r2") == diff  # now read from the cache
     form = client.get("/releases/r2/diff?other=r1", follow_redirects=False)
     assert form.headers["location"] == "/releases/r1/diff/r2"
-    assert "moved between splits" in client.get("/releases/r1/diff/r2").text
+    page = client.get("/releases/r1/diff/r2").text
+    assert "moved between splits" in page
+    leaked = diff["counts"]["held_out_to_train"]
+    assert (leaked > 0) == ("Held-out images moved into train" in page)
 
 
 # ----------------------------------------------------------------------------- the API's schema

@@ -9,7 +9,7 @@ shortened, names and other words wrap (and fold, if a word is too long) instead.
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import textwrap
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -48,9 +48,8 @@ def show(*renderables: RenderableType) -> None:
 
 
 def plain_width() -> int:
-    """The width of piped output: ``$COLUMNS``, else 80."""
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else PLAIN_WIDTH
+    """The width of piped output: ``$COLUMNS``, else 80 (stdout is no terminal to ask)."""
+    return shutil.get_terminal_size((PLAIN_WIDTH, 24)).columns
 
 
 def table(*columns: Column, header: bool = True) -> Table:

@@ -7,11 +7,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
 from ._app import EXIT_ERROR, cli
 from ._context import AppContext
-from ._output import console, emit_json, json_option
+from ._output import (
+    count_column,
+    emit_json,
+    id_column,
+    json_option,
+    show,
+    table,
+    text_column,
+    wrapped,
+)
 
 if TYPE_CHECKING:
     from ..release import Release, ReleaseSpec
@@ -76,10 +84,10 @@ def release_create(
     manifest = release.manifest
     click.echo(
         f"created release {name}: {len(manifest.classes):,} classes, "
-        f"{len(manifest.items):,} items (sha256 {release.sha256})"
+        f"{len(manifest.items):,} items"
     )
-    for line in _report_lines(report):
-        click.echo(f"  {line}")
+    click.echo(f"  sha256 {release.sha256}")
+    _echo_report(report)
 
 
 @release_group.command("list")
@@ -96,12 +104,20 @@ def release_list(app: AppContext, /, as_json: bool) -> None:
     if not infos:
         click.echo("no releases yet; make one with `synsetdb release create NAME --spec FILE`")
         return
-    table = Table("name", "sha256", "parent", "classes", "items", "created")
+    rows = table(
+        text_column("name"),
+        id_column("sha256"),
+        text_column("parent"),
+        count_column("classes"),
+        count_column("items"),
+        id_column("created (UTC)"),
+    )
     for i in infos:
-        table.add_row(
-            i.name, i.sha256[:16], i.parent or "", f"{i.classes:,}", f"{i.items:,}", i.created_at
+        created = i.created_at[:16].replace("T", " ")  # to the minute: the hash is the identity
+        rows.add_row(
+            i.name, i.sha256[:16], i.parent or "", f"{i.classes:,}", f"{i.items:,}", created
         )
-    console().print(table)
+    show(rows)
 
 
 @release_group.command("show")
@@ -131,16 +147,22 @@ def release_show(app: AppContext, /, name: str, as_json: bool) -> None:
         return
     click.echo(f"release {name}\n  sha256  {release.sha256}")
     if manifest.parent:
-        click.echo(f"  parent  {parent or '(not in this catalog)'} ({manifest.parent})")
+        click.echo(f"  parent  {parent or '(not in this catalog)'}")
+        click.echo(f"          {manifest.parent}")  # its sha256, on a line of its own: 80 columns
     splits = data["splits"]
     click.echo(f"  splits  {', '.join(f'{s} {n:,}' for s, n in splits.items())}")
-    table = Table("index", "wnid", "name", *splits, "total")
+    classes = table(
+        count_column("index"),
+        id_column("wnid"),
+        text_column("name"),
+        *(count_column(s) for s in splits),
+        count_column("total"),
+    )
     for c in data["per_class"]:
         counts = [f"{c['splits'].get(s, 0):,}" for s in splits]
-        table.add_row(str(c["index"]), c["wnid"], c["name"], *counts, f"{c['total']:,}")
-    console().print(table)
-    for line in _report_lines(data["report"]):
-        click.echo(f"  {line}")
+        classes.add_row(str(c["index"]), c["wnid"], c["name"], *counts, f"{c['total']:,}")
+    show(classes)
+    _echo_report(data["report"])
 
 
 @release_group.command("diff")
@@ -165,11 +187,12 @@ def release_diff(app: AppContext, /, a: str, b: str, as_json: bool) -> None:
         click.echo(f"  {key.replace('_', ' ')}: {n:,}")
     if leaks := data["held_out_to_train"]:
         held = ", ".join(sorted({leak["from"] for leak in leaks}))
-        click.echo(
-            f"  WARNING: {len(leaks):,} image(s) moved from a held-out split into train: "
+        warning = (
+            f"WARNING: {len(leaks):,} image(s) moved from a held-out split into train: "
             f"a model trained on {b} and evaluated on {a}'s {held} split is tested on "
             "images it trained on"
         )
+        click.echo(wrapped(warning, indent=4).replace("    ", "  ", 1))
     for key in ("classes_added", "classes_removed"):
         for wnid in data[key][:_LISTED]:
             click.echo(f"  {'+' if key.endswith('added') else '-'} class {wnid}")
@@ -251,6 +274,12 @@ def _summary(release: Release) -> dict[str, Any]:
             for c in manifest.classes
         ],
     }
+
+
+def _echo_report(report: dict[str, Any]) -> None:
+    """The build report's lines, indented, wrapped to the output's width."""
+    for line in _report_lines(report):
+        click.echo(wrapped(line, indent=4).replace("    ", "  ", 1))
 
 
 def _report_lines(report: dict[str, Any]) -> list[str]:
