@@ -11,6 +11,7 @@ from PIL import Image
 from synsetdb.errors import ConfigError
 from synsetdb.imaging import VARIANT_COUNT, VIEWS, duplicate_groups, variant_groups
 from synsetdb.imaging._mih import as_unsigned, popcount
+from synsetdb.imaging.linking import VARIANT_MARGIN
 from synsetdb.imaging.variants import pack, packed_variants, unpack, variant_hashes
 from synsetdb.ingest.phash import hamming, phash
 from synsetdb.ingest.validate import ValidationConfig, inspect_image
@@ -135,7 +136,8 @@ def test_groups_match_brute_force(radius: int) -> None:
     listed = [v.tolist() for v in variants]
     listed[7] = []  # an item without variants links by its key alone
     ids = [f"{i:03d}" for i in range(n)]
-    found = variant_groups(ids, keys, [np.array(v, dtype=np.uint64) for v in listed], radius)
+    variants_ = [np.array(v, dtype=np.uint64) for v in listed]
+    found = variant_groups(ids, keys, variants_, radius, variant_radius=radius)
     expected = _brute([int(k) for k in keys], listed, radius)
     assert sorted(g.ids for g in found) == sorted(tuple(ids[i] for i in c) for c in expected)
     assert all(0 <= g.max_distance <= radius for g in found)
@@ -160,3 +162,18 @@ def test_within_label_and_bad_arguments() -> None:
         variant_groups(["a"], [0], [None], 2, within_label=True)
     with pytest.raises(ConfigError):
         variant_groups(["a"], [0], [None], 21)
+
+
+def test_a_variant_link_is_stricter_than_a_key_link() -> None:
+    """Keys link within the radius, keys to variants within radius - VARIANT_MARGIN: some 45
+    views per picture would otherwise link unrelated flat artwork."""
+    base = 0
+    near_key = (1 << 6) - 1  # 6 bits from the base key
+    variant = 0xFFFF_FFFF_0000_0000  # far from every key
+    near_variant = variant ^ ((1 << 5) - 1)  # 5 bits from the base's variant
+    ids, keys = ["a", "b", "c"], [base, near_key, near_variant]
+    variants = [np.array([variant], dtype=np.uint64), None, None]
+    assert VARIANT_MARGIN == 2
+    assert [g.ids for g in variant_groups(ids, keys, variants, 6)] == [("a", "b")]
+    found = variant_groups(ids, keys, variants, 6, variant_radius=5)
+    assert [g.ids for g in found] == [("a", "b", "c")]

@@ -7,6 +7,7 @@ these was accepted before E_CORRUPT_DATA.
 
 from __future__ import annotations
 
+import json
 import random
 import struct
 import zlib
@@ -202,3 +203,45 @@ def test_a_rejected_corrupt_input_loses_nothing_already_stored(
     for _, blob_key in images:
         assert project.blobs.get(blob_key)
     assert project.blobs.get(min(images)[1]) in (sound, encode(photo("coffee"), "JPEG"))
+
+
+def test_a_flagged_image_is_stored_and_its_finding_logged(
+    wordnet_project: Path, tmp_path: Path
+) -> None:
+    """--corrupt flag: the image is kept, and the ingest log says what was wrong with it."""
+    import contextlib
+
+    from click.testing import CliRunner
+
+    from synsetdb.cli import cli
+
+    folder = tmp_path / "photos" / "n02084071"
+    folder.mkdir(parents=True)
+    (folder / "damaged.jpg").write_bytes(
+        _zeroed(encode(photo("camera"), "JPEG", quality=90), 0.4, 2048)
+    )
+    with contextlib.chdir(wordnet_project):
+        runner = CliRunner()
+        report = runner.invoke(
+            cli, ["ingest", "folder", "--corrupt", "flag", "--json", str(tmp_path / "photos")]
+        )
+        found = runner.invoke(cli, ["ingest", "log", "--code", "E_CORRUPT_DATA"])
+    data = json.loads(report.stdout)
+    assert (data["added"], data["rejected"], data["codes"]) == (1, 0, {"E_CORRUPT_DATA": 1})
+    assert f"E_CORRUPT_DATA  {folder / 'damaged.jpg'} (added, with a finding)" in found.stdout
+    assert "1 input(s)" in found.stdout
+
+
+def test_sound_grey_photographs_are_not_taken_for_starved_data() -> None:
+    """Grey photographs of the ingest bench, sound (Pillow wrote them) with mid-grey runs in
+    their last row of blocks: a check of that run alone rejected 24 of its 5,000."""
+    import sys
+
+    bench = str(Path(__file__).resolve().parents[2] / "bench")
+    sys.path.insert(0, bench)
+    try:
+        from _ingest_images import make_jpeg  # the bench's own generator, deterministic
+    finally:
+        sys.path.remove(bench)
+    for i in (536, 596, 686, 1345, 2335):
+        assert _code(make_jpeg(i)) == "OK", i

@@ -82,6 +82,11 @@ class ImageRecord:
     licence: str | None = None
     thumbnail_key: str | None = None
     renditions: tuple[RenditionRecord, ...] = ()
+    # Not image columns: the packed variant hashes (version: imaging.variants) and a
+    # finding the image was accepted with (``corrupt = "flag"``): code and detail.
+    variants: bytes | None = None
+    variants_version: int | None = None
+    finding: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         for name in ("id", "blob_key") + (("thumbnail_key",) if self.thumbnail_key else ()):
@@ -178,6 +183,7 @@ def write_entries(
         )
     _insert_images(conn, new_images.values(), now)
     insert_renditions(conn, [e.image for e in fresh if e.image is not None])
+    _insert_variants(conn, new_images.values())
     labelled = [e for e in fresh if e.image is not None and e.synset_id]
     with aggregates.counting(conn, [e.image.id for e in labelled if e.image is not None]):
         _insert_candidates(conn, labelled, label_status, now)
@@ -239,6 +245,17 @@ def _insert_images(conn: Connection, images: Iterable[ImageRecord], now: datetim
     statement = insert_ignoring_conflicts(conn, schema.image).returning(schema.image.c.id)
     inserted = set(conn.execute(statement, rows).scalars())
     aggregates.count_images(conn, [row for row in rows if row["id"] in inserted])
+
+
+def _insert_variants(conn: Connection, images: Iterable[ImageRecord]) -> None:
+    """New images' variant hashes, made by the workers; an existing row stays."""
+    rows = [
+        {"image_id": i.id, "version": i.variants_version, "hashes": i.variants}
+        for i in images
+        if i.variants is not None and i.variants_version is not None
+    ]
+    if rows:
+        conn.execute(insert_ignoring_conflicts(conn, schema.image_variant), rows)
 
 
 def insert_renditions(conn: Connection, images: Iterable[ImageRecord]) -> None:

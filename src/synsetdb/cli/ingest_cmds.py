@@ -51,6 +51,12 @@ def _ingest_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--no-thumbnails", is_flag=True, help="Do not store thumbnails."),
         click.option(
+            "--no-variant-hashes",
+            is_flag=True,
+            help="Skip the crop/turn/mirror hashes (~1 ms an image); they are then made "
+            "from thumbnails when a near-duplicate grouping first needs them.",
+        ),
+        click.option(
             "--resize-side",
             type=click.IntRange(min=1),
             help="Also store a JPEG copy with this shorter side (aspect kept, never upscaled).",
@@ -85,6 +91,7 @@ def _config(options: dict[str, Any], label_status: str) -> IngestConfig:
         max_pixels=options["max_pixels"],
         max_aspect=options["max_aspect"],
         make_thumbnail=not options["no_thumbnails"],
+        variant_hashes=not options["no_variant_hashes"],
         resize_side=options["resize_side"],
         resize_quality=options["resize_quality"],
         corrupt=options["corrupt"],
@@ -233,7 +240,7 @@ def ingest_urls(app: AppContext, /, file: Path, trusted: bool, **options: Any) -
 @ingest_group.command("log")
 @click.option("--source", help="One source (its name, or a folder's path).")
 @click.option("--rejected", is_flag=True, help="List the rejected inputs with their reasons.")
-@click.option("--code", help="Only rejections with this code (E_DECODE, E_LABEL, …).")
+@click.option("--code", help="Inputs with this code (E_DECODE, E_CORRUPT_DATA, …).")
 @click.option(
     "--limit", default=50, show_default=True, type=click.IntRange(min=0), help="0: all of them."
 )
@@ -258,17 +265,19 @@ def ingest_log(
             summaries = [s for s in summaries if s.source in wanted]
         _print_sources(summaries, as_json)
         return
+    # A code alone also finds images accepted with it (corrupt data, flagged).
     rows, total = catalog.ingest_log(
-        source=source, status="rejected", code=code, limit=limit or None
+        source=source, status="rejected" if rejected else None, code=code, limit=limit or None
     )
     if as_json:
         emit_json({"total": total, "inputs": [r.to_dict() for r in rows]})
         return
     for r in rows:
-        click.echo(f"{r.code}  {r.where}")
+        kept = "" if r.status == "rejected" else f" ({r.status}, with a finding)"
+        click.echo(f"{r.code}  {r.where}{kept}")
         click.echo(wrapped(r.detail or "", indent=4))
     more = f"; --limit 0 lists all {total:,}" if total > len(rows) else ""
-    click.echo(f"{total:,} rejected input(s){more}")
+    click.echo(f"{total:,} {'rejected ' if rejected else ''}input(s){more}")
 
 
 def _folder_name(path: str) -> str:
@@ -308,7 +317,8 @@ def _run(app: AppContext, source: Source, config: IngestConfig, options: dict[st
         return
     data = report.to_dict()
     for key in ("source", "total", "seen", "skipped", "added", "duplicate", "rejected"):
-        click.echo(f"{key:<11} {data[key]}")  # plain lines: a long source name is never cut
+        if data[key] is not None:  # the total stays unknown when counting it did not finish
+            click.echo(f"{key:<11} {data[key]}")  # plain lines: a long name is never cut
     for code, n in data["codes"].items():
         click.echo(f"  {code:<14} {n}")
     click.echo(f"{'elapsed':<11} {clock(report.elapsed_s)} ({data['items_per_s']}/s)")
@@ -437,7 +447,11 @@ def dups(
     if wnid is not None:
         app.taxonomy.get(wnid)  # unknown ids fail here, with suggestions
     groups = catalog_duplicates(
-        app.project.catalog, wnid=wnid, radius=radius, within_synset=within_synset
+        app.project.catalog,
+        wnid=wnid,
+        radius=radius,
+        within_synset=within_synset,
+        blobs=app.project.blobs,
     )
     members = duplicate_members(app.project.catalog, (i for g in groups for i in g.ids))
     if as_json:
@@ -488,7 +502,7 @@ def _print_groups(groups: list[DuplicateGroup], members: dict[str, DuplicateMemb
 def _store_groups(app: AppContext, radius: int, as_json: bool) -> None:
     from ..ingest.dedupe import store_catalog_duplicates
 
-    stored = store_catalog_duplicates(app.project.catalog, radius=radius)
+    stored = store_catalog_duplicates(app.project.catalog, radius=radius, blobs=app.project.blobs)
     if as_json:
         emit_json(stored.to_dict())
     else:

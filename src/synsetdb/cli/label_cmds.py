@@ -124,5 +124,6 @@ def _print(report: LabelReport, what: str, options: dict[str, Any]) -> None:
     click.echo(f"{report.matched:,} candidate(s) matched; {changed:,} {what}")
     if report.unchanged:
         click.echo(f"  {report.unchanged:,} already {report.status}")
+    hint = "; --override changes them" if "override" in options else ""
     for status, n in sorted(report.kept.items()):
-        click.echo(f"  {n:,} kept as {status} (decided before; --override changes them)")
+        click.echo(f"  {n:,} kept as {status} (decided before{hint})")

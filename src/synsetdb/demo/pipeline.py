@@ -243,7 +243,7 @@ class _DemoRun:
     def _duplicates(self, project: Project) -> tuple[None, str, dict[str, Any]]:
         from ..ingest.dedupe import store_catalog_duplicates
 
-        stored = store_catalog_duplicates(project.catalog)
+        stored = store_catalog_duplicates(project.catalog, blobs=project.blobs)
         summary = (
             f"{stored.groups} near-duplicate groups among {stored.images} images "
             f"(radius {stored.radius}), stored for the explorer"

@@ -30,7 +30,7 @@ def demo_release(project: Project, spec: ReleaseSpec, name: str = "demo") -> tup
     if name not in {info.name for info in list_releases(project)}:
         return create_release(project, name, spec), True
     existing = load_release(project, name)
-    rebuilt = build_manifest(project.catalog, project.taxonomy, spec).manifest
+    rebuilt = build_manifest(project.catalog, project.taxonomy, spec, blobs=project.blobs).manifest
     if rebuilt.sha256 != existing.sha256:
         raise DemoError(
             f"release {name!r} exists but the catalog has changed since it was made "

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: Bump when the views or their order change: stored hashes of another version are recomputed.
-VARIANTS_VERSION = 1
+VARIANTS_VERSION = 2
 
 _GRID = 128  # side of the grey rendition the views are cut from
 _SIDE = 32  # each view is area-averaged to _SIDE × _SIDE, as for the pHash
@@ -52,8 +52,8 @@ _DECIMALS = 6
 _MIDDLE = (_KEEP * _KEEP // 2 - 1, _KEEP * _KEEP // 2)
 _TRIMS = (0.05, 0.1, 0.15, 0.2)  # one view per 5% step: each tolerates about ±2.5%
 _CORNER_TRIMS = (0.05, 0.1, 0.15, 0.2)
-_CENTRE_TRIMS = (0.05, 0.1)  # trimmed from every side
-_ANGLES = (-9.0, -6.0, -3.0, 3.0, 6.0, 9.0)  # straightened views, degrees
+_CENTRE_TRIMS = (0.05, 0.075, 0.1, 0.15)  # trimmed from every side
+_ANGLES = (-9.0, -7.5, -6.0, -4.5, -3.0, 3.0, 4.5, 6.0, 7.5, 9.0)  # straightened, degrees
 
 Window = tuple[float, float, float, float]  # left, top, right, bottom in 0..1
 
@@ -153,8 +153,8 @@ def _window_coeffs(square: NDArray[np.float64], window: Window) -> NDArray[np.fl
 def _windows_coeffs(square: NDArray[np.float64]) -> NDArray[np.float64]:
     """The coefficients of every trimmed window at once: rows first, then columns."""
     rows, cols, row_of, col_of = _window_projections()
-    across = np.einsum("rik,kl->ril", rows, square)  # each distinct row range, once
-    result: NDArray[np.float64] = np.einsum("wik,wjk->wij", across[row_of], cols[col_of])
+    across = rows @ square  # each distinct row range, once (batched BLAS: 5x einsum's speed)
+    result: NDArray[np.float64] = across[row_of] @ cols[col_of].transpose(0, 2, 1)
     return result
 
 

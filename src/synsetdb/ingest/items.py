@@ -120,6 +120,7 @@ class Inspected:
     phash: int  # 64-bit DCT perceptual hash as a signed int64 (fits SQL BIGINT)
     thumbnail: bytes | None = None  # JPEG bytes, EXIF orientation applied
     resized: Rendition | None = None  # the resized copy, when one was asked for
+    variants: bytes | None = None  # packed variant hashes (imaging.variants), when made
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,9 +32,10 @@ from ..catalog import (
 )
 from ..engine import LocalEngine
 from ..errors import ConfigError, IngestError
+from ..imaging.variants import VARIANTS_VERSION
 from .items import Inspected, Rejected, Source, SourceItem
 from .labels import unknown_label_message
-from .validate import ValidationConfig, inspect_image
+from .validate import Flagged, ValidationConfig, inspect_image
 
 __all__ = ["IngestConfig", "IngestReport", "Rejection", "ingest"]
 
@@ -169,6 +170,7 @@ def _store(data: bytes, image: Inspected, blob_url: str) -> ImageRecord:
         raise IngestError(
             f"cannot write to the blob store {blob_url}: {exc}", code="E_BLOB_WRITE"
         ) from exc
+    finding = (image.code, image.detail) if isinstance(image, Flagged) else None
     return ImageRecord(
         id=image.sha256,
         width=image.width,
@@ -179,6 +181,9 @@ def _store(data: bytes, image: Inspected, blob_url: str) -> ImageRecord:
         phash=image.phash,
         thumbnail_key=thumbnail_key,
         renditions=renditions,
+        variants=image.variants,
+        variants_version=VARIANTS_VERSION if image.variants is not None else None,
+        finding=finding,
     )
 
 
@@ -282,6 +287,8 @@ class _Run:
         ids = self.synset_ids
         image = self._with_origin(result, item) if isinstance(result, ImageRecord) else None
         rejected = result if isinstance(result, Rejected) else None
+        # An image accepted with a finding (corrupt data, flagged) keeps its code in the log.
+        noted = rejected or (Rejected(*image.finding) if image and image.finding else None)
         if rejected is not None:
             where = item.path or item.provenance.get("url") or item.key
             self.batch_rejections.append(Rejection(str(where), rejected.code, rejected.detail))
@@ -290,8 +297,8 @@ class _Run:
                 source=self.source.name,
                 key=item.key,
                 image=image,
-                code=rejected.code if rejected else None,
-                detail=rejected.detail if rejected else None,
+                code=noted.code if noted else None,
+                detail=noted.detail if noted else None,
                 wnid=item.wnid,
                 synset_id=ids[item.wnid] if item.wnid and image else None,
                 split=item.split,

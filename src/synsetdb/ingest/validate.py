@@ -37,6 +37,7 @@ from synsetdb.imaging.integrity import (
     png_crc_problem,
     restart_problem,
 )
+from synsetdb.imaging.variants import pack, variant_hashes
 from synsetdb.ingest.items import Inspected, Rejected
 from synsetdb.ingest.phash import phash
 from synsetdb.ingest.renditions import draft_for, resized, thumbnail, to_rgb, upright
@@ -84,6 +85,10 @@ class ValidationConfig:
             (rendition ``resized-<side>``): shorter side this many pixels,
             aspect kept, never upscaled, EXIF orientation applied, RGB JPEG.
         resize_quality: JPEG quality of the resized copy, 1–100.
+        variant_hashes: also hash what people make of the picture (crops, turns, its
+            mirror image: :mod:`synsetdb.imaging.variants`), for near-duplicate
+            grouping; computed here from the decoded pixels, else later from
+            the stored thumbnail the first time a grouping needs them.
         corrupt: what to do with an image whose data is damaged inside a file that
             decodes (``E_CORRUPT_DATA``): ``reject`` it, or ``flag`` it (stored,
             with the code and detail kept).
@@ -95,6 +100,7 @@ class ValidationConfig:
     thumbnail_side: int = 256
     thumbnail_quality: int = 85
     make_thumbnail: bool = True
+    variant_hashes: bool = True
     resize_side: int | None = None
     resize_quality: int = 90
     corrupt: str = "reject"
@@ -198,6 +204,7 @@ def _inspect(data: bytes, digest: str, config: ValidationConfig) -> Inspected:
                 full = (height, width) if rgb.size != image.size else (width, height)
                 copy = resized(rgb, config.resize_side, config.resize_quality, full)
             image_hash = phash(rgb)
+            variants = pack(variant_hashes(rgb)) if config.variant_hashes else None
         except (_Reject, MemoryError):
             raise
         except Exception as error:  # any failure of a decoder is a property of the input
@@ -211,6 +218,7 @@ def _inspect(data: bytes, digest: str, config: ValidationConfig) -> Inspected:
         "phash": image_hash,
         "thumbnail": thumb,
         "resized": copy,
+        "variants": variants,
     }
     if finding is not None:
         return Flagged(**facts, detail=finding[:_DETAIL_CHARS])  # type: ignore[arg-type]

@@ -50,7 +50,7 @@ def empty_release_error(
     least = spec.selection.min_images
     head = (
         f"{spec.source}: the spec selects no class with at least {least} image(s) "
-        f"({sum(matched.values()):,} candidate(s) matched)"
+        f"({sum(matched.values()):,} image(s) labelled as it asks)"
     )
     return ReleaseError(
         f"{head}: {_why(catalog, spec, kept, synset_ids, matched, removed)}", code="E_EMPTY_RELEASE"

@@ -117,7 +117,11 @@ def create_release(
     project.check_taxonomy()
     parent = _parent(project, spec)
     built = build_manifest(
-        catalog, project.taxonomy, spec, parent=parent.manifest if parent is not None else None
+        catalog,
+        project.taxonomy,
+        spec,
+        parent=parent.manifest if parent is not None else None,
+        blobs=project.blobs,  # variant hashes missing from older ingests are made from these
     )
     manifest, report = built.manifest, dict(built.report)
     if spec.filters.blur_faces:
