@@ -381,9 +381,7 @@ def _add_activity(conn: Connection, days: Counter[tuple[date, str]]) -> None:
     )
     # A decision taken back (overridden, a source no longer trusted) can empty a day.
     for day, kind in (key for key in changed if days[key] < 0):
-        conn.execute(
-            delete(table).where(table.c.day == day, table.c.kind == kind, table.c.n <= 0)
-        )
+        conn.execute(delete(table).where(table.c.day == day, table.c.kind == kind, table.c.n <= 0))
 
 
 # ----------------------------------------------------------------------------- releases

@@ -83,8 +83,7 @@ def release_create(
         return
     manifest = release.manifest
     click.echo(
-        f"created release {name}: {len(manifest.classes):,} classes, "
-        f"{len(manifest.items):,} items"
+        f"created release {name}: {len(manifest.classes):,} classes, {len(manifest.items):,} items"
     )
     click.echo(f"  sha256 {release.sha256}")
     _echo_report(report)
