@@ -264,3 +264,17 @@ def test_an_image_kept_under_a_new_class_keeps_its_split(wordnet_project: Path) 
     add_rows(project.catalog, [Row(key, LEMON, None)])  # the same picture now also a lemon
     v2 = create_release(project, "v2", parse_spec(_spec("[splits]\nval = 3\n", "v1", seed=5)))
     assert {it.split for it in v2.manifest.items if it.image == val_tench} == {"val"}
+
+
+def test_a_parents_split_the_child_does_not_declare_is_refused(wordnet_project: Path) -> None:
+    """Keeping v1's val images in a spec with only a test split would release a val the
+    spec never asked for: refused, naming the split and both ways out."""
+    project = _project(wordnet_project, 8)
+    create_release(project, "v1", parse_spec(_spec("[splits]\nval = 2\n")))
+    with pytest.raises(ReleaseError) as caught:
+        create_release(project, "v2", parse_spec(_spec("[splits]\ntest = 2\n", "v1")))
+    assert caught.value.code == "E_SPEC"
+    assert "val split" in str(caught.value) and "--resplit" in str(caught.value)
+    resplit = _spec('[splits]\ntest = 2\nparent = "resplit"\n', "v1")
+    splits = {it.split for it in create_release(project, "v2", parse_spec(resplit)).manifest.items}
+    assert splits == {"train", "test"}

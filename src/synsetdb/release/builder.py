@@ -119,6 +119,8 @@ def build_manifest(
     ]
     keep = parent is not None and spec.splits.parent == "keep"
     previous = parent_splits(parent) if keep and parent is not None else None
+    if previous is not None:
+        _check_parent_splits(spec, set(previous.values()))
     splits, split_report = assign_splits(entries, spec.splits, spec.seed, previous=previous)
     manifest = _manifest(taxonomy, spec, classes, read, splits, parent)
     report = {
@@ -170,6 +172,19 @@ def _read_catalog(catalog: Catalog, selected: Sequence[str], spec: ReleaseSpec) 
     for class_rows in by_class.values():  # the database's order is no order: sort
         class_rows.sort(key=_IMAGE)
     return _Read(rows, by_class, boxes, ids, state, votes)
+
+
+def _check_parent_splits(spec: ReleaseSpec, parents: set[str]) -> None:
+    """Refuse to keep a parent's split this spec does not have (its images would land
+    in a split the spec never asked for)."""
+    missing = sorted(parents - {TRAIN, *(name for name, _ in spec.splits.held_out)})
+    if missing:
+        raise spec.error(
+            "splits",
+            f"the parent release has a {' and a '.join(missing)} split that this spec does "
+            f"not declare, and a child keeps its parent's splits: declare it in [splits], "
+            'or re-split (`release create --resplit`, or [splits] parent = "resplit")',
+        )
 
 
 def parent_splits(parent: Manifest) -> dict[str, str]:
