@@ -115,7 +115,7 @@ def test_a_mistyped_wnid_folder_is_rejected_with_suggestions_and_listed(
     logged = json.loads(out)
     assert logged["total"] == 2
     assert {i["code"] for i in logged["inputs"]} == {"E_LABEL", "E_FORMAT"}
-    code, out, _ = _cli(wordnet_project, "ingest", "log")
+    out = _cli(wordnet_project, "ingest", "log")[1]
     assert f"folder:{root}" in out and "1 added, 0 duplicate, 2 rejected" in out
 
 
@@ -203,3 +203,25 @@ def test_check_labels_refuses_an_unknown_label_for_all(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as caught:
         source.check_labels({DOG}, lambda label: f"unknown {label}")
     assert caught.value.code == "E_LABEL"
+
+
+def test_a_file_fixed_in_place_is_tried_again_when_asked(
+    wordnet_project: Path, tmp_path: Path
+) -> None:
+    """A re-run skips what it logged, rejects included; --retry-rejected tries those again,
+    and the log keeps one row per input."""
+    root = tmp_path / "data"
+    _photos(root / DOG, ("coffee",))
+    broken = root / DOG / "rocket.jpg"
+    broken.write_bytes(b"half a download")
+    assert "rejected    1" in _cli(wordnet_project, "ingest", "folder", str(root))[1]
+    broken.write_bytes(encode(photo("rocket", (200, 150)), "JPEG"))  # fixed, same name
+    out = _cli(wordnet_project, "ingest", "folder", str(root))[1]
+    assert "added       0" in out  # skipped: its key is done
+    out = _cli(wordnet_project, "ingest", "folder", "--retry-rejected", str(root))[1]
+    assert "added       1" in out and "rejected    0" in out
+    out = _cli(wordnet_project, "ingest", "log")[1]
+    assert "2 added, 0 duplicate, 0 rejected" in out
+    project = Project.open(wordnet_project)
+    assert len(project.catalog.images_under(DOG)) == 2
+    project.close()

@@ -415,16 +415,21 @@ class Catalog:
     # ----------------------------------------------------------------- ingest
 
     def record_ingest(
-        self, entries: Sequence[IngestEntry], *, label_status: str = "candidate"
+        self,
+        entries: Sequence[IngestEntry],
+        *,
+        label_status: str = "candidate",
+        retry_rejected: bool = False,
     ) -> IngestTally:
         """Write a batch of ingest results in one transaction (see ``ingest_log``)."""
         with self.engine.begin() as conn:
-            return write_entries(conn, entries, label_status)
+            return write_entries(conn, entries, label_status, retry_rejected=retry_rejected)
 
-    def done_keys(self, source: str) -> set[str]:
-        """Keys of ``source`` already in the ingest log: a re-run skips them."""
+    def done_keys(self, source: str, *, rejected: bool = True) -> set[str]:
+        """Keys of ``source`` already in the ingest log: a re-run skips them (``rejected=False``:
+        only the inputs that were stored, so a re-run tries the rejected ones again)."""
         with self.engine.connect() as conn:
-            return done_keys(conn, source)
+            return done_keys(conn, source, rejected=rejected)
 
     def ingest_sources(self) -> list[ingest_reads.SourceSummary]:
         """Every source ingested, with its inputs by outcome; the latest first."""

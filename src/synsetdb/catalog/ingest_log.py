@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, delete, select, tuple_
 
 from ..errors import CatalogError
 from . import aggregates, schema
@@ -148,20 +148,33 @@ class IngestTally:
     skipped: int = 0  # keys already in the log (a batch replayed after a crash)
 
 
-def done_keys(conn: Connection, source: str) -> set[str]:
-    """Keys of a source already in the ingest log."""
+def done_keys(conn: Connection, source: str, *, rejected: bool = True) -> set[str]:
+    """Keys of a source already in the ingest log (``rejected=False``: those stored only)."""
     log = schema.ingest_item.c
-    return set(conn.execute(select(log.key).where(log.source == source)).scalars())
+    query = select(log.key).where(log.source == source)
+    if not rejected:
+        query = query.where(log.status != "rejected")
+    return set(conn.execute(query).scalars())
 
 
 def write_entries(
-    conn: Connection, entries: Sequence[IngestEntry], label_status: str
+    conn: Connection,
+    entries: Sequence[IngestEntry],
+    label_status: str,
+    *,
+    retry_rejected: bool = False,
 ) -> IngestTally:
-    """Record a batch in the caller's transaction; idempotent for keys already logged."""
+    """Record a batch in the caller's transaction; idempotent for keys already logged.
+
+    With ``retry_rejected``, an entry whose key was logged as rejected replaces
+    that row (the input was tried again: a fixed file, a server back up).
+    """
     if label_status not in schema.CANDIDATE_STATUSES:
         raise CatalogError(f"unknown candidate status {label_status!r}", code="E_STATUS")
     tally = IngestTally()
     aggregates.bump_generation(conn)  # first: every writer of the counts locks in one order
+    if retry_rejected:
+        _forget_rejected(conn, entries)
     fresh = _unlogged(conn, entries)
     tally.skipped = len(entries) - len(fresh)
     known = _existing_images(conn, {e.image.id for e in fresh if e.image is not None})
@@ -199,6 +212,15 @@ def write_entries(
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), _SELECT_CHUNK):
         yield values[start : start + _SELECT_CHUNK]
+
+
+def _forget_rejected(conn: Connection, entries: Sequence[IngestEntry]) -> None:
+    """Delete the rejected log rows of these entries' keys: they are being tried again."""
+    log = schema.ingest_item
+    pairs = sorted({(e.source, e.key) for e in entries})
+    for chunk in _chunks(pairs):
+        keys = tuple_(log.c.source, log.c.key)
+        conn.execute(delete(log).where(keys.in_(chunk), log.c.status == "rejected"))
 
 
 def _unlogged(conn: Connection, entries: Sequence[IngestEntry]) -> list[IngestEntry]:

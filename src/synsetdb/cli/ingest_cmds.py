@@ -76,6 +76,11 @@ def _ingest_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Images whose data is damaged inside a file that decodes: reject them "
             "(E_CORRUPT_DATA), or accept them flagged.",
         ),
+        click.option(
+            "--retry-rejected",
+            is_flag=True,
+            help="Try again the inputs earlier runs rejected (a file fixed in place).",
+        ),
         json_option,
     ]
     for option in reversed(options):
@@ -101,6 +106,7 @@ def _config(options: dict[str, Any], label_status: str) -> IngestConfig:
         workers=options["workers"],
         batch_size=options["batch_size"],
         label_status=label_status,
+        retry_rejected=options["retry_rejected"],
     )
 
 

@@ -54,12 +54,16 @@ class IngestConfig:
         label_status: the status labelled images get as candidates: ``candidate``
             for images still to verify, ``accepted`` for already-verified
             datasets such as ILSVRC-2012.
+        retry_rejected: try again the inputs earlier runs of the source rejected
+            (a fixed file under its old name, a server back up); by default a
+            re-run skips every input it has logged.
     """
 
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     workers: int | None = None
     batch_size: int = 256
     label_status: str = "candidate"
+    retry_rejected: bool = False
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -226,7 +230,7 @@ class _Run:
         if check_labels is not None:  # a source that can refuse bad labels before any work
             check_labels(self.synset_ids, self._unknown_label)
         threading.Thread(target=self._count, name="synsetdb-total", daemon=True).start()
-        done = self.catalog.done_keys(self.source.name)
+        done = self.catalog.done_keys(self.source.name, rejected=not self.config.retry_rejected)
         self.report.skipped = len(done)
         work = partial(
             process_item,
@@ -334,7 +338,11 @@ class _Run:
         """Writer thread: make the batch's blobs durable, then commit its rows."""
         if any(e.image is not None for e in batch):
             self.project.blobs.sync()  # blobs reach the disk before rows that name them
-        tally = self.catalog.record_ingest(batch, label_status=self.config.label_status)
+        tally = self.catalog.record_ingest(
+            batch,
+            label_status=self.config.label_status,
+            retry_rejected=self.config.retry_rejected,
+        )
         self.report.added += tally.added
         self.report.duplicate += tally.duplicate
         self.report.rejected += tally.rejected
