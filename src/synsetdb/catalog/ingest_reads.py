@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +13,14 @@ from sqlalchemy import Connection, func, select
 from ..errors import NotFoundError
 from . import schema
 
-__all__ = ["LoggedInput", "SourceSummary", "logged_inputs", "resolve_ingest_source", "sources"]
+__all__ = [
+    "LoggedInput",
+    "SourceSummary",
+    "logged_inputs",
+    "match_source",
+    "resolve_ingest_source",
+    "sources",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +104,22 @@ def resolve_ingest_source(conn: Connection, text: str) -> str:
         NotFoundError: ``E_UNKNOWN_SOURCE``, listing the sources the log knows.
     """
     log = schema.ingest_item.c
-    known = set(conn.execute(select(log.source).distinct()).scalars())
+    known = conn.execute(select(log.source).distinct()).scalars()
+    return match_source(text, known, f"nothing was ingested from {text!r}")
+
+
+def match_source(text: str, known: Iterable[str | None], missing: str) -> str:
+    """The name among ``known`` that ``text`` means: itself, or ``folder:`` and its path.
+
+    Raises:
+        NotFoundError: ``E_UNKNOWN_SOURCE``: ``missing``, then the first known names.
+    """
+    names = sorted({str(name) for name in known if name is not None})
     for name in (text, f"folder:{Path(text).expanduser().resolve()}"):
-        if name in known:
+        if name in names:
             return name
-    listed = "; ".join(sorted(known)[:10]) or "none yet"
-    raise NotFoundError(
-        f"nothing was ingested from {text!r}; sources: {listed}", code="E_UNKNOWN_SOURCE"
-    )
+    listed = "; ".join(names[:10]) + (f"; … {len(names) - 10} more" if len(names) > 10 else "")
+    raise NotFoundError(f"{missing}; sources: {listed or 'none yet'}", code="E_UNKNOWN_SOURCE")
 
 
 def logged_inputs(

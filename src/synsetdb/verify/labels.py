@@ -28,7 +28,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select, update
 
 from ..catalog import Catalog, aggregates, schema
-from ..errors import NotFoundError, VerifyError
+from ..catalog.browse import release_id
+from ..catalog.ingest_reads import match_source
+from ..errors import VerifyError
 
 __all__ = [
     "LabelReport",
@@ -196,19 +198,8 @@ def resolve_source(conn: Connection, text: str) -> str:
         NotFoundError: ``E_UNKNOWN_SOURCE``, listing the sources the catalog knows.
     """
     c = schema.candidate.c
-    known = sorted(
-        str(s) for s in conn.execute(select(c.source).distinct()).scalars() if s is not None
-    )
-    if text in known:
-        return text
-    as_folder = f"folder:{Path(text).expanduser().resolve()}"
-    if as_folder in known:
-        return as_folder
-    listed = "; ".join(known[:10]) + (f"; … {len(known) - 10} more" if len(known) > 10 else "")
-    raise NotFoundError(
-        f"no candidates came from source {text!r}; sources: {listed or 'none yet'}",
-        code="E_UNKNOWN_SOURCE",
-    )
+    known = conn.execute(select(c.source).distinct()).scalars()
+    return match_source(text, known, f"no candidates came from source {text!r}")
 
 
 def read_image_list(catalog: Catalog, path: str | Path) -> tuple[str, ...]:
@@ -302,7 +293,7 @@ def _selected(
         ri = schema.release_item.c
         query = query.join(
             schema.release_item, and_(ri.image_id == c.image_id, ri.synset_id == c.synset_id)
-        ).where(ri.release_id == _release_id(conn, selection.release))
+        ).where(ri.release_id == release_id(conn, selection.release))
     if selection.image_ids is None:
         return [(int(i), str(s)) for i, s in conn.execute(query)]
     found: list[tuple[int, str]] = []
@@ -320,14 +311,6 @@ def _synset_ids(conn: Connection, catalog: Catalog, selection: LabelSelection) -
     closure = schema.synset_closure.c
     under = conn.execute(select(closure.descendant_id).where(closure.ancestor_id.in_(ids)))
     return sorted({*ids, *(int(i) for i in under.scalars())})
-
-
-def _release_id(conn: Connection, name: str) -> int:
-    r = schema.release.c
-    found = conn.execute(select(r.id).where(r.name == name)).scalar()
-    if found is None:
-        raise NotFoundError(f"no release named {name!r}", code="E_NO_RELEASE")
-    return int(found)
 
 
 def _set_status(
