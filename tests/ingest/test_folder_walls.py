@@ -225,3 +225,15 @@ def test_a_file_fixed_in_place_is_tried_again_when_asked(
     project = Project.open(wordnet_project)
     assert len(project.catalog.images_under(DOG)) == 2
     project.close()
+
+
+def test_the_log_of_one_source_by_its_path_and_an_unknown_one(
+    wordnet_project: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "data"
+    _photos(root / DOG, ("coffee",))
+    _cli(wordnet_project, "ingest", "folder", str(root))
+    code, out, _ = _cli(wordnet_project, "ingest", "log", "--source", str(root))
+    assert code == 0 and out.splitlines()[0] == f"folder:{root}"
+    code, _, err = _cli(wordnet_project, "ingest", "log", "--source", str(tmp_path / "nope"))
+    assert code == 1 and "E_UNKNOWN_SOURCE" in err and f"folder:{root}" in err

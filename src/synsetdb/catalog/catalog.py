@@ -431,6 +431,12 @@ class Catalog:
         with self.engine.connect() as conn:
             return done_keys(conn, source, rejected=rejected)
 
+    def ingest_source(self, text: str) -> str:
+        """The ingest log's name for a source as a person typed it (its name, or a folder's
+        path); ``NotFoundError`` (``E_UNKNOWN_SOURCE``) for one never ingested."""
+        with self.engine.connect() as conn:
+            return ingest_reads.resolve_ingest_source(conn, text)
+
     def ingest_sources(self) -> list[ingest_reads.SourceSummary]:
         """Every source ingested, with its inputs by outcome; the latest first."""
         with self.engine.connect() as conn:

@@ -266,9 +266,8 @@ def ingest_log(
     if not (rejected or code):
         summaries = catalog.ingest_sources()
         if source is not None:
-            catalog.ingest_log(source=source, limit=0)  # an unknown source fails here
-            wanted = {s.source for s in summaries} & {source, _folder_name(source)}
-            summaries = [s for s in summaries if s.source in wanted]
+            name = catalog.ingest_source(source)  # an unknown source fails here
+            summaries = [s for s in summaries if s.source == name]
         _print_sources(summaries, as_json)
         return
     # A code alone also finds images accepted with it (corrupt data, flagged).
@@ -284,10 +283,6 @@ def ingest_log(
         click.echo(wrapped(r.detail or "", indent=4))
     more = f"; --limit 0 lists all {total:,}" if total > len(rows) else ""
     click.echo(f"{total:,} {'rejected ' if rejected else ''}input(s){more}")
-
-
-def _folder_name(path: str) -> str:
-    return f"folder:{Path(path).expanduser().resolve()}"
 
 
 def _print_sources(summaries: list[SourceSummary], as_json: bool) -> None:
