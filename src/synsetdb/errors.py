@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "AuditError",
     "CatalogError",
     "ConfigError",
     "DemoError",
@@ -133,6 +134,12 @@ class VerifyError(SynsetdbError):
     """A problem with crowd verification."""
 
     code = "E_VERIFY"
+
+
+class AuditError(SynsetdbError):
+    """An audit could not run: an unknown check code, a bad option, a bad input file."""
+
+    code = "E_AUDIT"
 
 
 class ReleaseError(SynsetdbError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,9 @@ class Settings:
     log_level: str = DEFAULT_LOG_LEVEL
     # [web] anonymous_browse: the explorer opens to visitors who are not signed in.
     anonymous_browse: bool = False
+    # [audit]: per check code, a table of option values (``[audit.BAL002] min_images = 20``);
+    # checked against the registry when an audit runs (synsetdb.audit).
+    audit: Mapping[str, Any] = field(default_factory=dict)
 
     def resolved_catalog_url(self) -> str:
         """The catalog URL with a relative SQLite path made absolute under ``root``."""
@@ -129,7 +132,18 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
         or _get(data, path, "taxonomy", "source", DEFAULT_TAXONOMY),
         log_level=env_log_level(env),
         anonymous_browse=_get_bool(data, path, "web", "anonymous_browse", False),
+        audit=_audit_table(data, path),
     )
+
+
+def _audit_table(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    table = data.get("audit", {})
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise ConfigError(
+            f"{path}: [audit] holds one table per check code ([audit.BAL002] min_images = 20)",
+            code="E_CONFIG",
+        )
+    return table
 
 
 def _get(data: dict[str, Any], path: Path, section: str, key: str, default: str) -> str:

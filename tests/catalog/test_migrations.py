@@ -26,7 +26,7 @@ def test_new_catalog_is_at_head_and_upgrade_is_idempotent(catalog_url: str) -> N
     Catalog.open(catalog_url, create=True).close()
     Catalog.open(catalog_url, create=True).close()
     engine = make_engine(catalog_url)
-    assert migrate.current_revision(engine) == migrate.head_revision() == "0008"
+    assert migrate.current_revision(engine) == migrate.head_revision() == "0009"
     engine.dispose()
 
 

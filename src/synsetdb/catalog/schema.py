@@ -423,3 +423,62 @@ image_variant = Table(
     Column("version", SmallInteger, nullable=False),
     Column("hashes", LargeBinary, nullable=False),
 )
+
+
+# ------------------------------------------------------------------------ audits
+# The findings of the last `synsetdb audit` per scope ('' for the whole catalog, else
+# a release's name) and check: a run replaces the rows of the checks it ran.
+audit_finding = Table(
+    "audit_finding",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(128), nullable=False),
+    Column("code", String(16), nullable=False),
+    Column("level", String(8), nullable=False),
+    # sha256 of the code and the key of the thing found: stable across runs, so a
+    # review of one thing applies to that thing only (synsetdb.audit.fingerprint).
+    Column("fingerprint", String(64), nullable=False),
+    Column("subject", Text, nullable=False),  # the key: a wnid, an image id, a pair, …
+    Column("synset_id", ForeignKey("synset.id", ondelete="CASCADE")),
+    Column("image_id", ForeignKey("image.id", ondelete="CASCADE")),
+    Column("other_image_id", String(64)),  # the second image of a pair (a leak)
+    Column("split", String(16)),
+    Column("message", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("score", Float),  # rank within the code, higher is worse
+    Column("found_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("scope", "code", "fingerprint"),
+    Index(None, "scope", "code", "score"),
+    Index(None, "synset_id"),
+    Index(None, "image_id"),
+    Index(None, "other_image_id"),
+    Index(None, "fingerprint"),
+)
+
+# When each check last ran per scope, and whether it ran or was skipped (and why).
+audit_run = Table(
+    "audit_run",
+    metadata,
+    Column("scope", String(128), primary_key=True),
+    Column("code", String(16), primary_key=True),
+    Column("ran_at", DateTime(timezone=True), nullable=False),
+    Column("found", Integer, nullable=False),
+    Column("skipped", Text),  # why it did not run; NULL when it ran
+)
+
+# A person's review of one finding, by fingerprint: ``accepted`` (a real problem,
+# knowingly kept) or ``dismissed`` (not a problem, with a reason). Later runs show
+# the finding as reviewed; a finding with another fingerprint is never covered.
+audit_review = Table(
+    "audit_review",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("code", String(16), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text),
+    Column("actor", Text, nullable=False),
+    Column("reviewed_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('accepted', 'dismissed')", name="status"),
+)

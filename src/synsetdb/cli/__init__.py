@@ -1,6 +1,7 @@
 """The ``synsetdb`` command: thin handlers over the public API."""
 
 from . import (  # noqa: F401  (importing registers the commands)
+    audit_cmds,
     baseline_cmds,
     demo_cmds,
     eval_cmds,

@@ -1,0 +1,90 @@
+"""Reads several checks share, each done once per run (``AuditContext.memo``).
+
+"In scope" means the catalog's accepted candidates when auditing the catalog,
+and the release's items when auditing a release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..catalog import aggregates, schema
+from .context import AuditContext
+
+__all__ = ["class_sizes", "scope_count", "scope_images", "synset_names"]
+
+
+def class_sizes(ctx: AuditContext) -> dict[str, int]:
+    """Images per synset in scope (own images, not its subtree's), by wnid; no zeros."""
+    return ctx.memo("class_sizes", lambda: _class_sizes(ctx))
+
+
+def _class_sizes(ctx: AuditContext) -> dict[str, int]:
+    s = schema.synset
+    if ctx.release is not None:
+        rc = schema.release_count
+        query = (
+            select(s.c.wnid, rc.c.own)
+            .join(rc, rc.c.synset_id == s.c.id)
+            .where(rc.c.release_id == ctx.release.id, rc.c.split == aggregates.ALL_SPLITS)
+        )
+    else:
+        sc = schema.synset_count
+        query = (
+            select(s.c.wnid, sc.c.own)
+            .join(sc, sc.c.synset_id == s.c.id)
+            .where(sc.c.status == "accepted")
+        )
+    with ctx.catalog.engine.connect() as conn:
+        return {wnid: int(n) for wnid, n in conn.execute(query) if n}
+
+
+def synset_names(ctx: AuditContext) -> dict[str, str]:
+    """Every catalog synset's display name, by wnid."""
+
+    def read() -> dict[str, str]:
+        s = schema.synset
+        with ctx.catalog.engine.connect() as conn:
+            return dict(conn.execute(select(s.c.wnid, s.c.name)).tuples().all())
+
+    return ctx.memo("synset_names", read)
+
+
+def scope_images(ctx: AuditContext, *columns: Any) -> Iterator[Any]:
+    """Rows of ``columns`` (of ``schema.image``) for each distinct image in scope, streamed.
+
+    The catalog's scope is every image with an accepted candidate; a release's,
+    its items.
+    """
+    img = schema.image
+    if ctx.release is not None:
+        ri = schema.release_item
+        ids = select(ri.c.image_id).where(ri.c.release_id == ctx.release.id)
+    else:
+        c = schema.candidate
+        ids = select(c.c.image_id).where(c.c.status == "accepted")
+    query = select(*columns).where(img.c.id.in_(ids.distinct().scalar_subquery()))
+    with ctx.catalog.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=10_000).execute(query)
+        yield from result
+
+
+def scope_count(ctx: AuditContext) -> int:
+    """How many distinct images are in scope."""
+
+    def read() -> int:
+        if ctx.release is not None:
+            ri = schema.release_item
+            query = select(func.count(ri.c.image_id.distinct())).where(
+                ri.c.release_id == ctx.release.id
+            )
+        else:
+            c = schema.candidate
+            query = select(func.count(c.c.image_id.distinct())).where(c.c.status == "accepted")
+        with ctx.catalog.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    return ctx.memo("scope_count", read)
