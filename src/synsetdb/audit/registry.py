@@ -1,14 +1,15 @@
 """The registry of checks keyed by code, like a linter's rules, and ``--select`` / ``--ignore``.
 
 A check is registered by decorating its function with :func:`check`; the
-checks shipped with synsetdb live in ``synsetdb.audit.checks`` and are loaded
-by :func:`registry` on first use.
+checks shipped with synsetdb live in ``synsetdb.audit.checks``, one module per
+family, and :func:`registry` imports every module there on first use.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -55,7 +56,9 @@ def check(
 
 def registry() -> dict[str, Check]:
     """Every registered check by code, in code order (the shipped ones loaded first)."""
-    importlib.import_module(f"{__package__}.checks")
+    package = importlib.import_module(f"{__package__}.checks")
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
     return dict(sorted(_CHECKS.items()))
 
 
