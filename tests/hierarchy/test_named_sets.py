@@ -22,6 +22,10 @@ MAMMAL = "n01861778"
 FILE_SETS = {
     "ilsvrc2012": 1_000,
     "imagenet21k-fall11": 21_841,
+    "imagenet21k-goog": 21_843,
+    "imagenet12k": 11_821,
+    "imagenet21k-p": 11_221,
+    "imagenet21k-p-winter21": 10_450,
     "mini-imagenet": 100,
     "imagenet-a": 200,
     "imagenet-r": 200,
@@ -44,10 +48,10 @@ DENG2009_ROOTS = {
 
 def test_named_sets_lists_every_name() -> None:
     names = named_sets()
-    assert names[:5] == list(FILE_SETS)
+    assert names[:9] == list(FILE_SETS)
     assert {"person", "deng2009"} <= set(names)
     assert {f"deng2009-{k}" for k in DENG2009_ROOTS} <= set(names)
-    assert len(names) == 5 + 2 + 12
+    assert len(names) == 9 + 2 + 12
     assert len(set(names)) == len(names)
 
 
@@ -94,6 +98,30 @@ def test_imagenet21k(wordnet: Taxonomy) -> None:
     missing = set(named_set("ilsvrc2012").wnids) - set(s.wnids)
     assert missing == {"n04399382"}
     assert DOG in s.wnids
+
+
+def test_imagenet21k_versions(wordnet: Taxonomy) -> None:
+    fall11 = set(named_set("imagenet21k-fall11").wnids)
+    goog = set(named_set("imagenet21k-goog").wnids)
+    assert goog - fall11 == {"n03931044", "n09859684"}  # picture, bleacher
+    assert fall11 <= goog
+    assert wordnet.get("n03931044").name == "picture"
+    p, p_w21 = set(named_set("imagenet21k-p").wnids), set(named_set("imagenet21k-p-winter21").wnids)
+    k12 = set(named_set("imagenet12k").wnids)
+    assert p_w21 < p < k12 < fall11
+    ilsvrc = set(named_set("ilsvrc2012").wnids)
+    assert (len(ilsvrc & k12), len(ilsvrc & p), len(ilsvrc & p_w21)) == (993, 991, 991)
+
+
+def test_what_winter21_removed_from_21k_p(wordnet: Taxonomy) -> None:
+    """21K-P from fall11 minus 21K-P from winter21: 771 classes, every one a person."""
+    p, p_w21 = set(named_set("imagenet21k-p").wnids), set(named_set("imagenet21k-p-winter21").wnids)
+    removed = p - p_w21
+    assert len(removed) == 771
+    assert all(wordnet.is_a(w, PERSON_ROOT) for w in removed)
+    person = set(named_set("person", wordnet).wnids)
+    assert (len(p & person), len(p_w21 & person)) == (876, 105)
+    assert len(set(named_set("imagenet21k-fall11").wnids) & person) == 2_836
 
 
 def test_subsets_of_ilsvrc2012() -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._graph import PackedAdjacency
+from .usage import LazyUsage
 
 if TYPE_CHECKING:
     from .taxonomy import Taxonomy
@@ -29,6 +30,7 @@ def load_wordnet(cls: type[Taxonomy]) -> Taxonomy:
         lexnames = _text(z["lexnames"])
         lexfile = z["lexfile"].tolist()
         lemmas, glosses, senses = _text(z["lemmas"]), _text(z["glosses"]), _text(z["senses"])
+        usage = (z["usage_synset"], z["usage_domain"], z["usage_lemma"])
     parents = PackedAdjacency(indptr, index)
     children_of_instance = np.searchsorted(indptr, np.flatnonzero(is_instance), side="right") - 1
     instance_edges = frozenset(
@@ -43,4 +45,5 @@ def load_wordnet(cls: type[Taxonomy]) -> Taxonomy:
         [lexnames[i] or None for i in lexfile],
         name="wordnet-3.0",
         senses=senses,
+        usage=LazyUsage(usage, wnids, lemmas),
     )

@@ -47,6 +47,32 @@ _FILE_SETS: dict[str, tuple[str, str, str]] = {
         "ImageNet-21k, fall 2011 release",
         "ImageNet-21k fall11 release, 21,841 synsets; " + _TIMM.format("imagenet22k_synsets.txt"),
     ),
+    "imagenet21k-goog": (
+        "imagenet21k_goog.txt",
+        "ImageNet-21k as Google's models label it",
+        "ImageNet-21k as Google's BiT and ViT checkpoints label it, 21,843 synsets in "
+        "sorted-wnid order: fall11's 21,841 plus n03931044 (picture) and n09859684 "
+        "(bleacher); " + _TIMM.format("imagenet21k_goog_synsets.txt"),
+    ),
+    "imagenet12k": (
+        "imagenet12k.txt",
+        "ImageNet-12k, timm's subset of fall11",
+        "ImageNet-12k, timm's 11,821-class subset of ImageNet-21k fall11; "
+        + _TIMM.format("imagenet12k_synsets.txt"),
+    ),
+    "imagenet21k-p": (
+        "imagenet21k_p.txt",
+        "ImageNet-21K-P (MIIL), from fall11",
+        "ImageNet-21K-P (Ridnik et al. 2021, 'ImageNet-21K Pretraining for the Masses'), "
+        "processed from the fall11 release, 11,221 classes; "
+        + _TIMM.format("imagenet21k_miil_synsets.txt"),
+    ),
+    "imagenet21k-p-winter21": (
+        "imagenet21k_p_winter21.txt",
+        "ImageNet-21K-P (MIIL), from winter21",
+        "ImageNet-21K-P (Ridnik et al. 2021) processed from the winter21 release, "
+        "10,450 classes; " + _TIMM.format("imagenet21k_miil_w21_synsets.txt"),
+    ),
     "mini-imagenet": (
         "mini_imagenet.txt",
         "mini-ImageNet (Ravi & Larochelle split)",
@@ -98,7 +124,9 @@ def named_set(name: str, taxonomy: Taxonomy | None = None) -> SynsetSet:
 
     Args:
         name: one of ``named_sets()``: ``ilsvrc2012``, ``imagenet21k-fall11``,
-            ``mini-imagenet``, ``imagenet-a``, ``imagenet-r``, ``person`` (the
+            ``imagenet21k-goog``, ``imagenet12k``, ``imagenet21k-p`` (fall11's
+            ImageNet-21K-P), ``imagenet21k-p-winter21``, ``mini-imagenet``,
+            ``imagenet-a``, ``imagenet-r``, ``person`` (the
             person subtree, root included), ``deng2009`` (the 12 subtree roots)
             or ``deng2009-<subtree>`` (e.g. ``deng2009-mammal``, root included).
         taxonomy: for the computed subtree sets; WordNet 3.0 by default.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -14,6 +14,7 @@ from . import _graph
 from ._search import SearchIndex
 from ._suggest import as_wnid, looks_like_id, suggest_ids
 from .synset import Depth, Synset
+from .usage import UsageFlag
 
 __all__ = ["Entry", "Taxonomy", "as_wnid", "suggest_ids"]
 
@@ -57,11 +58,13 @@ class Taxonomy:
         *,
         name: str,
         senses: list[str] | None = None,
+        usage: Mapping[int, tuple[UsageFlag, ...]] | None = None,
     ) -> None:
         """Low-level constructor; use ``wordnet()``, ``from_synsets()`` or the loaders.
 
         ``lemmas`` (and ``senses``) hold one tab-joined line per node so that the
-        bundled 82,115 synsets load without building a tuple for each.
+        bundled 82,115 synsets load without building a tuple for each; ``usage``
+        holds the usage-domain flags of the nodes that have any (WordNet's only).
         """
         self.name = name
         self._wnids = wnids
@@ -72,6 +75,7 @@ class Taxonomy:
         self._glosses = glosses
         self._lexnames = lexnames
         self._sense_lines = senses
+        self._usage: Mapping[int, tuple[UsageFlag, ...]] = {} if usage is None else usage
         if len(self._index) != len(wnids):
             raise TaxonomyError("duplicate wnids", code="E_DUPLICATE_SYNSET")
 
@@ -135,6 +139,7 @@ class Taxonomy:
             [*self._lexnames, *(x.lexname for x in added)],
             name=name or f"{self.name}+custom",
             senses=senses,
+            usage=self._usage,  # existing nodes keep their positions
         )
 
     def _new_positions(self, new: Sequence[Entry]) -> dict[str, int]:
@@ -207,6 +212,7 @@ class Taxonomy:
             [self._lexnames[v] for v in keep],
             name=f"{self.name}[{len(keep)}]",
             senses=[self._sense_lines[v] for v in keep] if self._sense_lines else None,
+            usage={position[v]: self._usage[v] for v in keep if v in self._usage},
         )
 
     def subtree(self, wnid: str) -> Taxonomy:
@@ -349,6 +355,33 @@ class Taxonomy:
                 self.lca(left[i], right[i])  # raises E_NO_COMMON_ANCESTOR for that pair
             out.extend(wnid_by_rank[r] for r in ranks.tolist())
         return out
+
+    def usage_flags(self, wnid: str) -> tuple[UsageFlag, ...]:
+        """WordNet's usage-domain pointers (``;u``) of a synset, lemma-only ones included.
+
+        Empty for custom synsets and custom taxonomies. See ``hierarchy.usage``.
+        """
+        return self._usage.get(self._node(wnid), ())
+
+    def usage_domains(self, wnid: str, *, lemmas: bool = False) -> tuple[str, ...]:
+        """Wnids of the usage domains that mark this synset as a whole (with ``lemmas``,
+        also those that mark one of its lemmas only), in WordNet's order.
+
+        Example:
+            >>> Taxonomy.wordnet().usage_domains("n09698337")  # chink, Chinaman
+            ('n06717170', 'n06718862', 'n07157273')
+        """
+        flags = self.usage_flags(wnid)
+        return tuple(dict.fromkeys(f.domain for f in flags if lemmas or f.lemma is None))
+
+    def with_usage_domains(self, domains: Iterable[str], *, lemmas: bool = False) -> list[str]:
+        """Every synset that one of ``domains`` marks (as ``usage_domains``), in order."""
+        wanted = set(domains)
+        return [
+            self._wnids[v]
+            for v in sorted(self._usage)
+            if any(f.domain in wanted and (lemmas or f.lemma is None) for f in self._usage[v])
+        ]
 
     # ----------------------------------------------------------------- bulk views
 
