@@ -14,7 +14,14 @@ from sqlalchemy import func, select
 from ..catalog import aggregates, schema
 from .context import AuditContext
 
-__all__ = ["class_sizes", "scope_count", "scope_images", "synset_names"]
+__all__ = [
+    "class_sizes",
+    "release_splits",
+    "scope_count",
+    "scope_images",
+    "split_sizes",
+    "synset_names",
+]
 
 
 def class_sizes(ctx: AuditContext) -> dict[str, int]:
@@ -48,7 +55,7 @@ def synset_names(ctx: AuditContext) -> dict[str, str]:
     def read() -> dict[str, str]:
         s = schema.synset
         with ctx.catalog.engine.connect() as conn:
-            return dict(conn.execute(select(s.c.wnid, s.c.name)).tuples().all())
+            return dict(conn.execute(select(s.c.wnid, s.c.name)).all())
 
     return ctx.memo("synset_names", read)
 
@@ -88,3 +95,43 @@ def scope_count(ctx: AuditContext) -> int:
             return int(conn.execute(query).scalar_one())
 
     return ctx.memo("scope_count", read)
+
+
+def split_sizes(ctx: AuditContext) -> dict[str, dict[str, int]]:
+    """A release's images per synset and split (``{wnid: {split: n}}``); ``{}`` for the catalog.
+
+    Read from the release's stored counts; a class with no image in a split has
+    no entry for it (callers treat that as zero).
+    """
+
+    def read() -> dict[str, dict[str, int]]:
+        if ctx.release is None:
+            return {}
+        s, rc = schema.synset, schema.release_count
+        query = (
+            select(s.c.wnid, rc.c.split, rc.c.own)
+            .join(rc, rc.c.synset_id == s.c.id)
+            .where(rc.c.release_id == ctx.release.id, rc.c.split != aggregates.ALL_SPLITS)
+        )
+        found: dict[str, dict[str, int]] = {}
+        with ctx.catalog.engine.connect() as conn:
+            for wnid, split, own in conn.execute(query):
+                if own:
+                    found.setdefault(wnid, {})[split] = int(own)
+        return found
+
+    return ctx.memo("split_sizes", read)
+
+
+def release_splits(ctx: AuditContext) -> list[str]:
+    """The splits a release has items in, sorted (``[]`` for the catalog)."""
+
+    def read() -> list[str]:
+        if ctx.release is None:
+            return []
+        ri = schema.release_item
+        query = select(ri.c.split).where(ri.c.release_id == ctx.release.id).distinct()
+        with ctx.catalog.engine.connect() as conn:
+            return sorted(conn.execute(query).scalars())
+
+    return ctx.memo("release_splits", read)
