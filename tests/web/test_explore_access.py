@@ -17,7 +17,14 @@ from tests.web.conftest import explorer_client
 from tests.web.explorer_data import DOG, Built
 
 # A value for each path parameter, so every route can be called.
-_VALUES = {"wnid": DOG, "name": "r1", "other": "r1", "file": "report.json", "kind": "x"}
+_VALUES = {
+    "wnid": DOG,
+    "name": "r1",
+    "other": "r1",
+    "file": "report.json",
+    "kind": "x",
+    "code": "LIC001",
+}
 
 
 def _browsing_routes(image_id: str) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import case, delete, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from ..catalog import Catalog, schema
@@ -21,6 +21,7 @@ from .model import REVIEW_STATUSES, Finding
 
 __all__ = [
     "CodeCount",
+    "FindingPage",
     "Review",
     "StoredFinding",
     "clear_review",
@@ -28,6 +29,7 @@ __all__ = [
     "finding_counts_by_synset",
     "findings_for_image",
     "findings_for_synset",
+    "findings_page",
     "list_findings",
     "review_finding",
     "reviews",
@@ -341,6 +343,67 @@ def list_findings(
     with catalog.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
         return [_stored(row) for row in conn.execute(query)], int(total)
+
+
+@dataclass(frozen=True, slots=True)
+class FindingPage:
+    """One page of findings, worst first, how many match, and which of their images have
+    a thumbnail (the explorer shows those; the others get a "no preview" tile)."""
+
+    findings: list[StoredFinding]
+    total: int
+    thumbnails: frozenset[str]
+
+
+def findings_page(
+    catalog: Catalog,
+    scope: str,
+    *,
+    codes: Sequence[str] | None = None,
+    levels: Sequence[str] = (),
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> FindingPage:
+    """One page of ``scope``'s findings, worst first across codes: errors, then warnings,
+    then infos, each by score (highest first); the explorer's Audit page.
+
+    ``codes`` None means every code, an empty sequence none; ``levels`` empty means every
+    level; ``state`` is ``open``, ``reviewed`` or None for both. Two statements.
+    """
+    if codes is not None and not codes:
+        return FindingPage([], 0, frozenset())
+    where = [f.c.scope == scope]
+    if codes is not None:
+        where.append(f.c.code.in_(list(codes)))
+    if levels:
+        where.append(f.c.level.in_(list(levels)))
+    if state == "open":
+        where.append(r.c.fingerprint.is_(None))
+    elif state == "reviewed":
+        where.append(r.c.fingerprint.is_not(None))
+    joined = f.outerjoin(r, r.c.fingerprint == f.c.fingerprint)
+    rank = case((f.c.level == "error", 0), (f.c.level == "warning", 1), else_=2)
+    img, other = schema.image.alias("shown_image"), schema.image.alias("other_image")
+    query = (
+        _finding_select(joined)
+        .add_columns(
+            img.c.thumbnail_key.label("image_thumbnail"),
+            other.c.thumbnail_key.label("other_thumbnail"),
+        )
+        .outerjoin(img, img.c.id == f.c.image_id)
+        .outerjoin(other, other.c.id == f.c.other_image_id)
+        .where(*where)
+        .order_by(rank, f.c.score.desc().nulls_last(), f.c.code, f.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    with catalog.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
+        rows = conn.execute(query).all()
+    thumbnails = {row.image_id for row in rows if row.image_thumbnail is not None}
+    thumbnails |= {row.other_image_id for row in rows if row.other_thumbnail is not None}
+    return FindingPage([_stored(row) for row in rows], int(total), frozenset(thumbnails))
 
 
 def findings_for_synset(catalog: Catalog, wnid: str, *, limit: int = 50) -> list[StoredFinding]:

@@ -19,6 +19,7 @@ from ..errors import ConfigError, NotFoundError, SynsetdbError
 from . import (
     admin,
     apidocs,
+    audit,
     auth,
     clusters,
     duplicates,
@@ -29,6 +30,7 @@ from . import (
     stats,
     synsets,
     tree,
+    versions,
 )
 from .access import is_api
 from .config import WebConfig
@@ -50,7 +52,7 @@ Send = Callable[[Message], Awaitable[None]]
 # form parsing holds a whole urlencoded body in memory.
 MAX_BODY_BYTES = 64 * 1024
 # The explorer's modules: each has ``pages`` and ``api`` (served under /api/) routers.
-EXPLORER = (tree, synsets, images, stats, duplicates, clusters, releases)
+EXPLORER = (tree, synsets, images, stats, duplicates, clusters, releases, audit, versions)
 # Library errors that mean "no such thing" (a 404), whatever their class.
 NOT_FOUND_CODES = frozenset({"E_UNKNOWN_SYNSET", "E_NO_RELEASE", "E_NOT_FOUND"})
 BAD_INPUT_CODES = frozenset({"E_QUERY", "E_OPTIONS", "E_RELEASE_NAME"})

@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ..audit.store import findings_for_image
 from ..catalog.browse import MAX_PAGE, FacetPage, facet_page
 from ..catalog.duplicates import stored_groups_info
 from ..catalog.image_info import ImageInfo, image_info
@@ -24,6 +25,7 @@ from .state import PageError, WebState, render, web_state
 __all__ = ["ImageDetail", "api", "pages"]
 
 pages = APIRouter()
+FINDINGS_SHOWN = 20  # audit findings listed on an image's page
 api = APIRouter(tags=["images"])
 
 
@@ -95,6 +97,7 @@ def image_page(
         "groups": groups,
         "release": release,
         "safe_link": safe_link,
+        "findings": findings_for_image(state.catalog, image_id, limit=FINDINGS_SHOWN),
     }
     return render(request, "image.html", context)
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ..audit.store import findings_for_synset
 from ..catalog import schema
 from ..catalog.browse import (
     GRID_SORTS,
@@ -32,6 +33,7 @@ from .stats import kept_tallies
 __all__ = ["SynsetDetail", "SynsetList", "SynsetListItem", "api", "grid_query", "pages"]
 
 pages = APIRouter()
+FINDINGS_SHOWN = 20  # audit findings listed on a synset's page (the Audit page has them all)
 api = APIRouter(tags=["synsets"])
 
 PAGE = 60
@@ -155,6 +157,7 @@ def synset_page(
         "release": query.release,
         "sorts": GRID_SORTS,
         "can_label": visitor is not None and bool(info.counts.own.get("candidate")),
+        "findings": findings_for_synset(state.catalog, wnid, limit=FINDINGS_SHOWN),
     }
     return render(request, "synset.html", context)
 

@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..audit.store import finding_counts_by_synset
 from ..catalog.browse import synset_counts
 from ..hierarchy.taxonomy import as_wnid
 from .access import BrowserDep
 from .display import lemma
 from .nodes import TreeNode, children_of, roots_of
 from .releases_common import ReleaseParam, release_names
-from .state import render, web_state
+from .state import WebState, render, web_state
 
 __all__ = ["SearchHit", "TreeLevel", "api", "pages"]
 
@@ -35,6 +36,7 @@ class TreeLevel:
     parent: str | None
     release: str | None
     nodes: list[TreeNode]
+    findings: dict[str, int]  # wnid -> open audit findings about it, for the nodes with any
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +51,19 @@ class SearchHit:
 def _level(request: Request, wnid: str | None, release: str | None, empty: bool) -> TreeLevel:
     state = web_state(request)
     if wnid is None:
-        return TreeLevel(None, release, roots_of(state, release=release, empty=empty))
-    state.taxonomy.get(wnid)  # an unknown id: E_UNKNOWN_SYNSET, with suggestions
-    return TreeLevel(wnid, release, children_of(state, wnid, release=release, empty=empty))
+        nodes = roots_of(state, release=release, empty=empty)
+    else:
+        state.taxonomy.get(wnid)  # an unknown id: E_UNKNOWN_SYNSET, with suggestions
+        nodes = children_of(state, wnid, release=release, empty=empty)
+    return TreeLevel(wnid, release, nodes, open_findings(state, [n.wnid for n in nodes]))
+
+
+def open_findings(state: WebState, wnids: list[str]) -> dict[str, int]:
+    """Open audit findings about each of these synsets (those with none left out); one query."""
+    ids = state.catalog.synset_ids()
+    by_id = {ids[w]: w for w in wnids if w in ids}
+    counts = finding_counts_by_synset(state.catalog, list(by_id)) if by_id else {}
+    return {by_id[sid]: n for sid, n in counts.items() if n}
 
 
 @api.get("/tree", summary="A node's children with their counts (the roots without wnid)")
@@ -99,6 +111,7 @@ def tree_page(
     while len(level) == 1 and level[0].has_children and len(opened) < OPENED_LEVELS:
         parent = level[0].wnid
         level = opened[parent] = children_of(state, parent, release=release, empty=empty)
+    shown = [n.wnid for n in roots] + [n.wnid for nodes in opened.values() for n in nodes]
     context = {
         "visitor": visitor,
         "roots": roots,
@@ -106,6 +119,7 @@ def tree_page(
         "release": release,
         "releases": release_names(state),
         "empty": empty,
+        "badges": open_findings(state, shown),
     }
     return render(request, "tree.html", context)
 

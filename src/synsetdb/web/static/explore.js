@@ -68,7 +68,7 @@
     return box;
   }
 
-  function treeNode(node, release) {
+  function treeNode(node, release, findings) {
     const query = release ? "?release=" + encodeURIComponent(release) : "";
     const row = el("div", { class: "row" });
     row.append(
@@ -83,6 +83,9 @@
       row.append(el("span", { class: "own", title: "its own images" }, [number(node.own_images) + " own"]));
     }
     row.append(breakdown(node.counts, release));
+    if (findings && findings[node.wnid]) {
+      row.append(el("a", { class: "finding-badge", href: "/synset/" + node.wnid + "#findings", title: "open audit findings about it" }, [number(findings[node.wnid]) + " found"]));
+    }
     return el("li", { class: "node", "data-wnid": node.wnid }, [row]);
   }
 
@@ -105,7 +108,7 @@
     button.setAttribute("aria-busy", "true");
     try {
       const level = await getJSON("/api/tree?" + params);
-      const list = el("ul", {}, level.nodes.map((n) => treeNode(n, tree.dataset.release)));
+      const list = el("ul", {}, level.nodes.map((n) => treeNode(n, tree.dataset.release, level.findings)));
       item.append(list);
       button.setAttribute("aria-expanded", "true");
     } catch (error) {
