@@ -4,18 +4,21 @@ and the findings shown on the tree, synset and image pages."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from synsetdb.audit import AuditConfig, run_audit
-from synsetdb.audit.store import list_findings
+from synsetdb.audit import AuditConfig, Finding, run_audit
+from synsetdb.audit.store import list_findings, save_findings
 from synsetdb.catalog import Project
 from tests.web._audit_data import LABEL_ISSUES, Seeded, seed
 from tests.web._pages import csrf_of
 from tests.web.conftest import explorer_client
-from tests.web.explorer_data import ANIMAL, DOG, TIGER_CAT, Built
+from tests.web.explorer_data import ANIMAL, DOG, TIGER_CAT, Built, build
+from tests.web.test_explore_queries import statements
 
 
 @pytest.fixture
@@ -156,9 +159,6 @@ def test_the_label_issues_page_ranks_given_against_suggested(
 def test_a_label_issue_without_names_or_scores_still_shows(
     explorer: tuple[Project, Built],
 ) -> None:
-    from synsetdb.audit import Finding
-    from synsetdb.audit.store import save_findings
-
     project, built = explorer
     bare = Finding("LBL001", built.dogs[0], "maybe not a dog", image=built.dogs[0])
     save_findings(project.catalog, "", [("LBL001", "warning", [bare], None)])
@@ -336,3 +336,67 @@ def test_the_image_page_gives_the_reasons_from_either_side_of_a_pair(
     label = client.get(f"/image/{built.cats[0]}").text
     assert "probably dog" in label
     assert "findings-banner" not in client.get(f"/image/{built.dogs[-1]}").text
+
+
+# ----------------------------------------------------------------------------- bounded queries
+
+QUERY_PAGES = (
+    "/audit",
+    "/audit?scope=r1&level=error",
+    "/audit?family=labels&state=open&offset=1",
+    "/audit/code/LBL001",
+    "/audit/labels",
+    "/api/audit",
+    "/api/audit/findings?code=LBL001",
+    f"/api/audit/findings?synset={TIGER_CAT}",
+)
+
+
+@pytest.fixture(scope="module")
+def audited_sizes(
+    wordnet_project_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Project]]:
+    """A small catalog with the seeded findings, and a larger one with 40 times the label issues."""
+    built = {}
+    for name, size, extra_issues in (
+        ("small", {"dogs": 12, "accepted": 8}, 0),
+        ("large", {"dogs": 40, "accepted": 30}, 120),
+    ):
+        work = tmp_path_factory.mktemp(name)
+        shutil.copytree(wordnet_project_template, work / "project")
+        made = build(work / "project", work, **size)
+        project = Project.open(work / "project")
+        seed(project, made)
+        many = [
+            Finding(
+                "LBL001",
+                f"{image}:{i}",
+                "another label issue",
+                synset=TIGER_CAT,
+                image=image,
+                evidence={"given": TIGER_CAT, "suggested": DOG},
+                score=0.01 * i,
+            )
+            for i, image in enumerate(made.dogs * (extra_issues // len(made.dogs)))
+        ]
+        if many:
+            save_findings(project.catalog, "", [("LBL001", "warning", many, None)])
+        built[name] = project
+    yield built
+    for project in built.values():
+        project.close()
+
+
+@pytest.mark.parametrize("url", QUERY_PAGES)
+def test_an_audit_page_runs_as_many_statements_however_many_findings(
+    audited_sizes: dict[str, Project], url: str
+) -> None:
+    counts = {}
+    for name, project in audited_sizes.items():
+        client = explorer_client(project, anonymous=True)
+        client.get(url)  # warm: what is cached for the app's life
+        with statements(project) as seen:
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.text[:200])
+        counts[name] = len(seen)
+    assert counts["small"] == counts["large"] <= 8, counts
