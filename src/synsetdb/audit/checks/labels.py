@@ -363,13 +363,21 @@ def accepted_against_votes(ctx: AuditContext) -> Iterator[Finding]:
     c, v, s = schema.candidate, schema.vote, schema.synset
     yes = func.sum(case((v.c.answer == 1, 1), else_=0))
     votes = func.count(v.c.id)
+    # Votes are tallied first (one pass over the vote table in candidate order),
+    # so only the few candidates voted against are joined to their rows.
+    tallies = (
+        select(v.c.candidate_id, yes.label("yes"), votes.label("votes"))
+        .where(v.c.is_control.is_(False))
+        .group_by(v.c.candidate_id)
+        .having(and_(votes >= min_votes, yes < share * votes))
+        .subquery()
+    )
+    t = tallies.c
     query = (
-        select(c.c.id, c.c.image_id, s.c.wnid, c.c.decided_by, yes.label("yes"), votes)
-        .join(v, and_(v.c.candidate_id == c.c.id, v.c.is_control.is_(False)))
+        select(c.c.id, c.c.image_id, s.c.wnid, c.c.decided_by, t.yes, t.votes)
+        .join(tallies, t.candidate_id == c.c.id)
         .join(s, s.c.id == c.c.synset_id)
         .where(c.c.status == "accepted")
-        .group_by(c.c.id, c.c.image_id, s.c.wnid, c.c.decided_by)
-        .having(and_(votes >= min_votes, yes < share * votes))
     )
     if ctx.release is not None:
         ri = schema.release_item
@@ -385,9 +393,9 @@ def accepted_against_votes(ctx: AuditContext) -> Iterator[Finding]:
         rows = conn.execute(query.order_by(c.c.id)).all()
         voters = _voters(conn, [r.id for r in rows])
         deciders = _deciders(conn, [r.id for r in rows])
-    names = synset_names(ctx)
+    names = synset_names(ctx) if rows else {}
     for row in rows:
-        yes_n, total = int(row.yes), int(row[5])
+        yes_n, total = int(row.yes), int(row.votes)
         said = voters.get(row.id, {})
         yield Finding(
             "LBL002",
