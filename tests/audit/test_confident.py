@@ -177,8 +177,11 @@ def _reference_prune_counts(
     cells = []
     for i in range(k):
         total = sum(joint[i])
-        shares = [c / total for c in joint[i]] if total else [float(j == i) for j in range(k)]
-        whole = _round_keeping_total([s * counts[i] / n * n for s in shares], counts[i])
+        if total:
+            values = [c * (counts[i] / total) / n * n for c in joint[i]]
+        else:  # no confident sample: no noise
+            values = [counts[i] / n * n if j == i else 0.0 for j in range(k)]
+        whole = _round_keeping_total(values, counts[i])
         whole[i] = 0
         whole = [math.floor(w * frac_noise) for w in whole]
         cap = max(counts[i] - min_examples, 0)

@@ -128,10 +128,11 @@ def calibrate(joint_counts: ArrayLike, label_counts: ArrayLike) -> FloatArray:
     """
     counts = np.asarray(joint_counts, dtype=np.float64)
     given = np.asarray(label_counts, dtype=np.float64)
-    rows = counts.sum(axis=1, keepdims=True)
-    shares = np.where(rows > 0, counts / np.maximum(rows, 1), np.eye(len(counts)))
-    scaled = shares * given[:, None]
-    joint: FloatArray = scaled / max(float(given.sum()), 1.0)
+    rows = counts.sum(axis=1)
+    joint: FloatArray = counts * (given / np.where(rows > 0, rows, 1.0))[:, None]
+    empty = np.flatnonzero(rows == 0)
+    joint[empty, empty] = given[empty]
+    joint /= max(float(given.sum()), 1.0)
     return joint
 
 
@@ -413,11 +414,13 @@ def _prune_by_noise_rate(given: IntArray, probs: FloatArray, cells: IntArray) ->
     order = np.argsort(given, kind="stable")  # the samples of each class, together
     counts = np.bincount(given, minlength=len(cells))
     starts = np.cumsum(counts) - counts
-    for i in np.flatnonzero(cells.sum(axis=1)):
+    pair_rows, pair_cols = np.nonzero(cells)  # by row: each class's targets, together
+    bounds = np.searchsorted(pair_rows, np.arange(len(cells) + 1))
+    for i in np.unique(pair_rows).tolist():
         members = order[starts[i] : starts[i] + counts[i]]
-        targets = np.flatnonzero(cells[i])
-        margins = probs[np.ix_(members, targets)] - probs[members, i][:, None]
+        targets = pair_cols[bounds[i] : bounds[i + 1]]
+        margins = probs[members[:, None], targets] - probs[members, i][:, None]
         best_first = np.argsort(-margins, axis=0, kind="stable")
-        take = np.arange(len(members))[:, None] < cells[i, targets][None, :]
+        take = np.arange(len(members))[:, None] < cells[i, targets]
         mask[members[best_first[take]]] = True
     return mask
