@@ -453,7 +453,6 @@ audit_finding = Table(
     Index(None, "synset_id"),
     Index(None, "image_id"),
     Index(None, "other_image_id"),
-    Index(None, "fingerprint"),
 )
 
 # When each check last ran per scope, and whether it ran or was skipped (and why).

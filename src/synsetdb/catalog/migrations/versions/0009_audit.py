@@ -62,7 +62,6 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audit_finding_synset_id"), "audit_finding", ["synset_id"])
     op.create_index(op.f("ix_audit_finding_image_id"), "audit_finding", ["image_id"])
     op.create_index(op.f("ix_audit_finding_other_image_id"), "audit_finding", ["other_image_id"])
-    op.create_index(op.f("ix_audit_finding_fingerprint"), "audit_finding", ["fingerprint"])
     op.create_table(
         "audit_run",
         sa.Column("scope", sa.String(length=128), nullable=False),
@@ -91,7 +90,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("audit_review")
     op.drop_table("audit_run")
-    op.drop_index(op.f("ix_audit_finding_fingerprint"), table_name="audit_finding")
     op.drop_index(op.f("ix_audit_finding_other_image_id"), table_name="audit_finding")
     op.drop_index(op.f("ix_audit_finding_image_id"), table_name="audit_finding")
     op.drop_index(op.f("ix_audit_finding_synset_id"), table_name="audit_finding")
