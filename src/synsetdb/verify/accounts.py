@@ -244,7 +244,13 @@ def _dummy_hash() -> str:
     same one run as every later one (the digest of 64 zero bytes is never the
     output of scrypt in practice).
     """
-    parts = (str(_SCRYPT["n"]), str(_SCRYPT["r"]), str(_SCRYPT["p"]), _b64(bytes(16)), _b64(bytes(64)))
+    parts = (
+        str(_SCRYPT["n"]),
+        str(_SCRYPT["r"]),
+        str(_SCRYPT["p"]),
+        _b64(bytes(16)),
+        _b64(bytes(64)),
+    )
     return "scrypt$" + "$".join(parts)
 
 
