@@ -114,9 +114,8 @@ def _read(ctx: AuditContext, others: tuple[str, ...]) -> Rows:
     queries: list[Any] = []
     if ctx.release is not None:
         queries.append(
-            select(ri.image_id, img.phash, ri.synset_id, ri.split, rel.name)
+            select(ri.image_id, img.phash, ri.synset_id, ri.split, ri.release_id)
             .join_from(schema.release_item, schema.image, img.id == ri.image_id)
-            .join(schema.release, rel.id == ri.release_id)
             .where(ri.release_id == ctx.release.id)
         )
     else:
@@ -127,53 +126,60 @@ def _read(ctx: AuditContext, others: tuple[str, ...]) -> Rows:
             .where(c.status == "accepted")
         )
     if others:
+        ids_of = select(rel.id).where(rel.name.in_(others)).scalar_subquery()
         queries.append(
-            select(ri.image_id, img.phash, ri.synset_id, ri.split, rel.name)
+            select(ri.image_id, img.phash, ri.synset_id, ri.split, ri.release_id)
             .join_from(schema.release_item, schema.image, img.id == ri.image_id)
-            .join(schema.release, rel.id == ri.release_id)
-            .where(rel.name.in_(others), ri.split == TRAIN)
+            .where(ri.release_id.in_(ids_of), ri.split == TRAIN)
         )
-    release_number = {name: k for k, name in enumerate(others, start=1)}
-    splits: dict[str, int] = {}
-    rows: list[tuple[str, int | None, int, int, int]] = []
+    columns: list[list[Any]] = [[], [], [], [], []]
     with ctx.catalog.engine.connect() as conn:
+        numbers = dict(conn.execute(select(rel.id, rel.name).where(rel.name.in_(others))).all())
         for k, query in enumerate(queries):
-            result = conn.execution_options(stream_results=True, yield_per=20_000).execute(query)
-            for image_id, phash, synset, split, name in result:
-                number = splits.setdefault(split, len(splits)) if split is not None else NO_SPLIT
-                rows.append((image_id, phash, synset, number, release_number[name] if k else 0))
-    rows.sort()
-    return _arrays(rows, tuple(splits), others)
+            result = conn.execution_options(stream_results=True, yield_per=50_000).execute(query)
+            for part in result.partitions():
+                for j, values in enumerate(zip(*part, strict=True)):
+                    columns[j].extend(values if j != 4 or k else (0,) * len(part))
+    release_number = {i: others.index(name) + 1 for i, name in numbers.items()}
+    return _arrays(columns, release_number, others)
 
 
 def _arrays(
-    rows: list[tuple[str, int | None, int, int, int]],
-    splits: tuple[str, ...],
-    others: tuple[str, ...],
+    columns: list[list[Any]], release_number: dict[int, int], others: tuple[str, ...]
 ) -> Rows:
+    """Columns (image id, pHash, synset id, split, release id) as arrays sorted by image id."""
+    image_ids, phashes, synsets, splits, releases = columns
+    order = sorted(range(len(image_ids)), key=image_ids.__getitem__)
     ids: list[str] = []
     phash: list[int] = []
     hashed: list[bool] = []
-    image = np.empty(len(rows), dtype=np.int64)
-    for n, (image_id, h, *_) in enumerate(rows):
-        if not ids or ids[-1] != image_id:
-            ids.append(image_id)
+    image = np.empty(len(order), dtype=np.int64)
+    for n, at in enumerate(order):
+        if not ids or ids[-1] != image_ids[at]:
+            ids.append(image_ids[at])
+            h = phashes[at]
             phash.append(0 if h is None else int(h))
             hashed.append(h is not None)
         image[n] = len(ids) - 1
+    names = sorted({s for s in splits if s is not None})
+    split_number: dict[str | None, int] = {name: k for k, name in enumerate(names)}
+    split_number[None] = NO_SPLIT
+    taken = np.array(order, dtype=np.int64)
 
-    def column(j: int) -> I64:
-        return np.fromiter((r[j] for r in rows), np.int64, len(rows))
+    def column(values: list[Any], mapping: Any = None) -> I64:
+        if mapping is not None:
+            values = [mapping.get(v, 0) for v in values]
+        return np.array(values, dtype=np.int64)[taken]
 
     return Rows(
         image=image,
-        synset=column(2),
-        split=column(3),
-        release=column(4),
+        synset=column(synsets),
+        split=column(splits, split_number),
+        release=column(releases, release_number),
         ids=ids,
         phash=np.array(phash, dtype=np.int64),
         hashed=np.array(hashed, dtype=bool),
-        splits=splits,
+        splits=tuple(names),
         releases=others,
     )
 

@@ -84,17 +84,11 @@ def exact_across_splits(ctx: AuditContext) -> Iterator[Finding]:
     candidate) and build the release again, or re-split it
     (``--resplit``) so the builder ties the two items together.
     """
-    assert ctx.release is not None
-    ri = schema.release_item.c
-    multi = (
-        select(ri.image_id)
-        .where(ri.release_id == ctx.release.id)
-        .group_by(ri.image_id)
-        .having(func.count(ri.split.distinct()) > 1)
-    )
-    rows = _items_of(ctx, multi)
+    rows = _release_multi(ctx)
     for image_id, items in rows.items():
         splits = sorted({split for _, split in items})
+        if len(splits) < 2:
+            continue
         described = ", ".join(f"{_label(ctx, w)} in {s}" for w, s in items)
         yield Finding(
             "LEK001",
@@ -107,6 +101,19 @@ def exact_across_splits(ctx: AuditContext) -> Iterator[Finding]:
             evidence={"splits": splits, "items": [{"wnid": w, "split": s} for w, s in items]},
             score=float(len(items)),
         )
+
+
+def _release_multi(ctx: AuditContext) -> dict[str, list[tuple[str, str]]]:
+    """The release's images with two or more items (LEK001's and LEK002's), read once."""
+    assert ctx.release is not None
+    ri = schema.release_item.c
+    multi = (
+        select(ri.image_id)
+        .where(ri.release_id == ctx.release.id)
+        .group_by(ri.image_id)
+        .having(func.count() > 1)
+    )
+    return ctx.memo(f"leakage:multi:{ctx.scope}", lambda: _items_of(ctx, multi))
 
 
 def _items_of(ctx: AuditContext, image_ids: Any) -> dict[str, list[tuple[str, str]]]:
@@ -149,17 +156,7 @@ def image_in_several_synsets(ctx: AuditContext) -> Iterator[Finding]:
     candidate, or accept the finding for a multi-label dataset.
     """
     nested = bool(ctx.option("nested"))
-    if ctx.release is not None:
-        ri = schema.release_item.c
-        multi = (
-            select(ri.image_id)
-            .where(ri.release_id == ctx.release.id)
-            .group_by(ri.image_id)
-            .having(func.count() > 1)
-        )
-        found = _items_of(ctx, multi)
-    else:
-        found = _accepted_synsets(ctx)
+    found = _release_multi(ctx) if ctx.release is not None else _accepted_synsets(ctx)
     for image_id, items in found.items():
         wnids = sorted({w for w, _ in items})
         pairs = [(a, b) for i, a in enumerate(wnids) for b in wnids[i + 1 :]]
