@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (importing registers the commands)
     release_cmds,
     taxonomy_cmds,
     verify_cmds,
+    versions_cmds,
     web_cmds,
 )
 from ._app import cli, main

@@ -9,7 +9,7 @@ is an ethnic slur, the synset ``n09636339`` (Black person) is not.
 
 ``SENSITIVE_USAGE_DOMAINS`` names the three domains that say a word is
 offensive. Slang and colloquialism are not in it: they mark register
-("cop", "buck", "boffin"), and WordNet's offensive slang synsets also carry
+("cop", "boffin", "nosh-up"), and WordNet's offensive slang synsets also carry
 disparagement, ethnic slur or obscenity. Counts in WordNet 3.0 (whole
 synsets, then those with a lemma-only flag in brackets): disparagement 39
 (+1), ethnic slur 12 (+1), obscenity 8; 47 synsets (+2) carry at least one
