@@ -18,6 +18,7 @@ __all__ = [
     "class_sizes",
     "release_splits",
     "scope_count",
+    "scope_count_capped",
     "scope_images",
     "split_sizes",
     "synset_names",
@@ -95,6 +96,22 @@ def scope_count(ctx: AuditContext) -> int:
             return int(conn.execute(query).scalar_one())
 
     return ctx.memo("scope_count", read)
+
+
+def scope_count_capped(ctx: AuditContext, cap: int) -> int:
+    """How many distinct images are in scope, counting no further than ``cap``.
+
+    Deciding "more than N?" reads only N + 1 distinct ids, not the whole scope.
+    """
+    if ctx.release is not None:
+        ri = schema.release_item
+        ids = select(ri.c.image_id).where(ri.c.release_id == ctx.release.id)
+    else:
+        c = schema.candidate
+        ids = select(c.c.image_id).where(c.c.status == "accepted")
+    query = select(func.count()).select_from(ids.distinct().limit(max(0, cap)).subquery())
+    with ctx.catalog.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def split_sizes(ctx: AuditContext) -> dict[str, dict[str, int]]:

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, func, select
 from ...catalog import schema
 from ...errors import AuditError
 from ...evaluate.baselines.nn import squared_distances
-from .._reads import class_sizes, scope_count, synset_names
+from .._reads import class_sizes, scope_count_capped, synset_names
 from ..confident import LabelIssues, find_label_issues
 from ..context import AuditContext
 from ..model import CheckSkipped, Finding
@@ -250,9 +250,9 @@ def label_issues(ctx: AuditContext) -> Iterator[Finding]:
     """
     if ctx.config.predictions is None:
         limit = int(ctx.option("max_images"))
-        if (total := scope_count(ctx)) > limit:
+        if scope_count_capped(ctx, limit + 1) > limit:
             raise CheckSkipped(
-                f"{total:,} images in scope, more than max_images={limit:,} to cross-validate: "
+                f"more than max_images={limit:,} images in scope to cross-validate: "
                 "pass --predictions FILE (out-of-sample probabilities of your model)"
             )
     labelled = ctx.memo("labels.labelled", lambda: _labelled(ctx))

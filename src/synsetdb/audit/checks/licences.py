@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, select
 
 from ...catalog import schema
 from ..context import AuditContext
@@ -14,15 +15,56 @@ from ..registry import check
 _NONE = "(none)"
 
 
-def _scope_filter(ctx: AuditContext):  # type: ignore[no-untyped-def]
-    """``image.id IN (the images in scope)``."""
-    if ctx.release is not None:
-        ri = schema.release_item
-        ids = select(ri.c.image_id).where(ri.c.release_id == ctx.release.id)
-    else:
-        c = schema.candidate
-        ids = select(c.c.image_id).where(c.c.status == "accepted")
-    return schema.image.c.id.in_(ids.distinct().scalar_subquery())
+@dataclass(frozen=True, slots=True)
+class _Missing:
+    source: str | None
+    images: int
+    no_licence: int
+    example: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Licensed:
+    licence: str
+    images: int
+    example: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """The images in scope with one (source, licence): how many, and the smallest id."""
+
+    source: str | None
+    licence: str | None
+    images: int
+    example: str
+
+
+def _provenance(ctx: AuditContext) -> list[_Terms]:
+    """Images in scope per (source, licence), read once per run for LIC001 and LIC002.
+
+    One pass over ``image`` with an indexed EXISTS probe into the scope's rows
+    per image (``release_item``'s primary key, ``candidate``'s unique key), not
+    an ``IN`` list of every id in scope.
+    """
+
+    def read() -> list[_Terms]:
+        img = schema.image
+        if ctx.release is not None:
+            ri = schema.release_item
+            in_scope = exists().where(ri.c.release_id == ctx.release.id, ri.c.image_id == img.c.id)
+        else:
+            c = schema.candidate
+            in_scope = exists().where(c.c.image_id == img.c.id, c.c.status == "accepted")
+        query = (
+            select(img.c.source, img.c.licence, func.count(), func.min(img.c.id))
+            .where(in_scope)
+            .group_by(img.c.source, img.c.licence)
+        )
+        with ctx.catalog.engine.connect() as conn:
+            return [_Terms(a, b, int(n), str(e)) for a, b, n, e in conn.execute(query)]
+
+    return ctx.memo("licences:provenance", read)
 
 
 @check(
@@ -45,21 +87,22 @@ def unknown_provenance(ctx: AuditContext) -> Iterator[Finding]:
     terms the dataset was obtained under (ImageNet's images carry none: its
     terms of access cover them) and accept the finding with that reason.
     """
-    img = schema.image
-    missing = or_(img.c.source.is_(None), img.c.licence.is_(None))
-    query = (
-        select(
-            img.c.source,
-            func.count().label("images"),
-            func.count().filter(img.c.licence.is_(None)).label("no_licence"),
-            func.min(img.c.id).label("example"),
-        )
-        .where(_scope_filter(ctx), missing)
-        .group_by(img.c.source)
-        .order_by(func.count().desc())
+    by_source: dict[str | None, list[_Terms]] = {}
+    for terms in _provenance(ctx):
+        if terms.source is None or terms.licence is None:
+            by_source.setdefault(terms.source, []).append(terms)
+    rows = sorted(
+        (
+            _Missing(
+                source,
+                sum(t.images for t in group),
+                sum(t.images for t in group if t.licence is None),
+                min(t.example for t in group),
+            )
+            for source, group in by_source.items()
+        ),
+        key=lambda row: (-row.images, row.source or ""),
     )
-    with ctx.catalog.engine.connect() as conn:
-        rows = conn.execute(query).all()
     for row in rows:
         source = row.source or _NONE
         what = "no source" if row.source is None else f"source {source}"
@@ -102,14 +145,14 @@ def licence_outside_policy(ctx: AuditContext) -> Iterator[Finding]:
     allowed = {str(name).strip().lower() for name in ctx.option("allowed")}
     if not allowed:
         raise CheckSkipped("no licence policy: set allowed = [...] under [audit.LIC002]")
-    img = schema.image
-    query = (
-        select(img.c.licence, func.count().label("images"), func.min(img.c.id).label("example"))
-        .where(_scope_filter(ctx), img.c.licence.is_not(None))
-        .group_by(img.c.licence)
-    )
-    with ctx.catalog.engine.connect() as conn:
-        rows = conn.execute(query).all()
+    by_licence: dict[str, list[_Terms]] = {}
+    for terms in _provenance(ctx):
+        if terms.licence is not None:
+            by_licence.setdefault(terms.licence, []).append(terms)
+    rows = [
+        _Licensed(name, sum(t.images for t in group), min(t.example for t in group))
+        for name, group in sorted(by_licence.items())
+    ]
     for row in rows:
         if row.licence.strip().lower() in allowed:
             continue
