@@ -129,7 +129,7 @@ def test_a_checks_page_shows_its_documentation_and_findings(
     client = explorer_client(project, anonymous=True)
     page = client.get("/audit/code/LIC001").text
     assert "Images without a recorded source or licence" in page  # the docstring
-    assert "Fix: re-ingest the source" in page
+    assert "Fix: re-ingest the source with <code>--licence</code>" in page
     assert _finding_html(page, seeded.licence)
     assert "example image" in page
     lic2 = client.get("/audit/code/lic002").text

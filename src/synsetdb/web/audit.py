@@ -400,9 +400,19 @@ def code_page(
     return render(request, "audit_code.html", context)
 
 
-def _paragraphs(doc: str) -> list[str]:
-    """A docstring as paragraphs (blank lines between them); each keeps its line breaks."""
-    return [part.strip("\n") for part in doc.split("\n\n") if part.strip()]
+def _paragraphs(doc: str) -> list[tuple[str, bool]]:
+    """A docstring as paragraphs: (text, keeps its line breaks). A paragraph of plain lines
+    is joined into one; one with indented, listed or ``Args:``-style lines keeps its breaks."""
+    found = []
+    for part in doc.split("\n\n"):
+        lines = part.strip("\n").splitlines()
+        if not lines:
+            continue
+        kept = any(
+            line.startswith((" ", "- ", "* ")) or line.rstrip().endswith(":") for line in lines
+        )
+        found.append(("\n".join(lines) if kept else " ".join(x.strip() for x in lines), kept))
+    return found
 
 
 @pages.get("/audit/labels")
