@@ -33,6 +33,7 @@ __all__ = [
     "FALL11_P",
     "WINTER21_P",
     "VersionClass",
+    "VersionList",
     "VersionRow",
     "VersionsDiff",
     "VersionsTable",

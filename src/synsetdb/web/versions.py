@@ -14,6 +14,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..audit.versions import (
+    FALL11_P,
+    WINTER21_P,
     VersionList,
     VersionsDiff,
     VersionsTable,
@@ -64,9 +66,17 @@ def versions_api(request: Request, _visitor: BrowserDep) -> dict[str, Any]:
     return _table(web_state(request)).to_dict()
 
 
-@api.get("/versions/diff", summary="The classes only in version a and only in version b")
+@api.get(
+    "/versions/diff",
+    summary="The classes only in version a and only in version b (by default: what the "
+    "2021 filtering removed, imagenet21k-p against imagenet21k-p-winter21)",
+)
 def diff_api(
-    request: Request, _visitor: BrowserDep, a: Key, b: Key, limit: Limit = API_LISTED
+    request: Request,
+    _visitor: BrowserDep,
+    a: Key = FALL11_P,
+    b: Key = WINTER21_P,
+    limit: Limit = API_LISTED,
 ) -> dict[str, Any]:
     return _diff(web_state(request), a, b, limit).to_dict()
 
