@@ -59,6 +59,7 @@ def test_the_demo_runs_every_stage_on_the_bundle(demo_runs: tuple[Path, list[str
         "release",
         "export",
         "baseline+eval",
+        "audit",
     ]
     bundle = load_bundle()
     ingest = steps["ingest"]
@@ -131,6 +132,8 @@ def test_a_second_run_finds_everything_done(demo_runs: tuple[Path, list[str]]) -
     assert second["export"]["files_written"] == 0
     for key in ("top1_error", "top5_error", "per_class_accuracy", "baseline_auc_by_height"):
         assert second["baseline+eval"][key] == first["baseline+eval"][key]
+    found = lambda step: [(c["code"], c["found"], c["open"]) for c in step["checks"]]  # noqa: E731
+    assert found(second["audit"]) == found(first["audit"])
 
 
 def test_the_summary_says_where_everything_is(
@@ -144,7 +147,7 @@ def test_the_summary_says_where_everything_is(
     root = tmp_path / "demo"
     code, output = _demo(root, "--bundle", str(_small_bundle(tmp_path)))
     assert code == 0, output
-    for stage in ("ingest", "verify", "duplicates", "release", "export", "baseline+eval"):
+    for stage in ("ingest", "verify", "duplicates", "release", "export", "baseline+eval", "audit"):
         assert f"{stage} (" in output
     lines = output.splitlines()
     assert f"  datasheet    {root / 'releases' / 'demo' / 'datasheet.html'}" in lines
@@ -189,7 +192,7 @@ def test_the_demo_needs_only_the_core_dependencies(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split("\n")[:2] == [
-        "project ingest verify duplicates release export baseline+eval",
+        "project ingest verify duplicates release export baseline+eval audit",
         "no pyplot",
     ]
 

@@ -67,6 +67,7 @@ def _where(result: DemoResult) -> None:
         "Next:",
         f"  {project} stats",
         f"  {project} release show demo",
+        f"  {project} audit --release demo    # the dataset's problems, each with a code",
         f"  {project} eval {paths['predictions']} --release demo",
     ]
     lines += [
