@@ -22,6 +22,18 @@ from .store import (
     review_finding,
     scopes,
 )
+from .versions import (
+    VersionClass,
+    VersionList,
+    VersionRow,
+    VersionsDiff,
+    VersionsTable,
+    Winter21Removal,
+    diff_versions,
+    version_lists,
+    versions_table,
+    winter21_removal,
+)
 
 __all__ = [
     "FAMILIES",
@@ -37,9 +49,16 @@ __all__ = [
     "ReleaseScope",
     "Review",
     "StoredFinding",
+    "VersionClass",
+    "VersionList",
+    "VersionRow",
+    "VersionsDiff",
+    "VersionsTable",
+    "Winter21Removal",
     "check",
     "clear_review",
     "code_counts",
+    "diff_versions",
     "explain",
     "finding_counts_by_synset",
     "findings_for_image",
@@ -53,4 +72,7 @@ __all__ = [
     "run_audit",
     "scopes",
     "select_checks",
+    "version_lists",
+    "versions_table",
+    "winter21_removal",
 ]
