@@ -9,7 +9,13 @@ import pytest
 from PIL import Image
 
 from synsetdb.errors import ConfigError
-from synsetdb.imaging import VARIANT_COUNT, VIEWS, duplicate_groups, variant_groups
+from synsetdb.imaging import (
+    VARIANT_COUNT,
+    VIEWS,
+    NearDuplicateIndex,
+    duplicate_groups,
+    variant_groups,
+)
 from synsetdb.imaging._mih import as_unsigned, popcount
 from synsetdb.imaging.linking import VARIANT_MARGIN
 from synsetdb.imaging.variants import pack, packed_variants, unpack, variant_hashes
@@ -177,3 +183,23 @@ def test_a_variant_link_is_stricter_than_a_key_link() -> None:
     assert [g.ids for g in variant_groups(ids, keys, variants, 6)] == [("a", "b")]
     found = variant_groups(ids, keys, variants, 6, variant_radius=5)
     assert [g.ids for g in found] == [("a", "b", "c")]
+
+
+def test_pair_positions_are_the_pairs_by_position() -> None:
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 2**63, size=40, dtype=np.int64)
+    # Near copies (a few bits flipped) and exact copies (the same hash twice or three times).
+    flips = base[:15] ^ (np.int64(1) << rng.integers(0, 63, size=15)).astype(np.int64)
+    hashes = np.concatenate((base, flips, base[:5], base[:2]))
+    ids = [f"i{n:03d}" for n in range(len(hashes))]
+    index = NearDuplicateIndex(ids, hashes, radius=3)
+    a, b, d = index.pair_positions()
+    assert np.all(a < b)
+    by_position = sorted(zip((ids[i] for i in a.tolist()), (ids[i] for i in b.tolist()), d.tolist()))
+    assert by_position == sorted(index.pairs())
+    assert len(by_position) == len(set(by_position)) > 20
+
+
+def test_pair_positions_of_no_pairs_are_empty() -> None:
+    a, b, d = NearDuplicateIndex(["a", "b"], [0, -1], radius=2).pair_positions()
+    assert len(a) == len(b) == len(d) == 0

@@ -47,7 +47,7 @@ class Rows:
         synset: per row, the catalog's synset id.
         split: per row, the index of its split in ``splits`` (``NO_SPLIT`` for the catalog).
         release: per row, 0 for the audited scope, ``k`` for ``releases[k - 1]``.
-        ids: image ids, sorted.
+        ids: image ids, sorted, as ASCII bytes (``id_of`` gives one as text).
         phash: per image, its pHash (signed); meaningful where ``hashed``.
         hashed: per image, whether it has a pHash.
         splits: split names.
@@ -58,11 +58,15 @@ class Rows:
     synset: I64
     split: I64
     release: I64
-    ids: list[str]
+    ids: npt.NDArray[np.bytes_]
     phash: I64
     hashed: npt.NDArray[np.bool_]
     splits: tuple[str, ...]
     releases: tuple[str, ...]
+
+    def id_of(self, image: int) -> str:
+        """The id of image number ``image``."""
+        return bytes(self.ids[image]).decode("ascii")
 
     @property
     def train(self) -> int:
@@ -117,6 +121,7 @@ def _read(ctx: AuditContext, others: tuple[str, ...]) -> Rows:
             select(ri.image_id, img.phash, ri.synset_id, ri.split, ri.release_id)
             .join_from(schema.release_item, schema.image, img.id == ri.image_id)
             .where(ri.release_id == ctx.release.id)
+            .order_by(ri.image_id)
         )
     else:
         c = schema.candidate.c
@@ -124,6 +129,7 @@ def _read(ctx: AuditContext, others: tuple[str, ...]) -> Rows:
             select(c.image_id, img.phash, c.synset_id, null(), null())
             .join_from(schema.candidate, schema.image, img.id == c.image_id)
             .where(c.status == "accepted")
+            .order_by(c.image_id)
         )
     if others:
         ids_of = select(rel.id).where(rel.name.in_(others)).scalar_subquery()
@@ -131,54 +137,81 @@ def _read(ctx: AuditContext, others: tuple[str, ...]) -> Rows:
             select(ri.image_id, img.phash, ri.synset_id, ri.split, ri.release_id)
             .join_from(schema.release_item, schema.image, img.id == ri.image_id)
             .where(ri.release_id.in_(ids_of), ri.split == TRAIN)
+            .order_by(ri.image_id)
         )
-    columns: list[list[Any]] = [[], [], [], [], []]
+    parts: list[_Part] = []
     with ctx.catalog.engine.connect() as conn:
         numbers = dict(conn.execute(select(rel.id, rel.name).where(rel.name.in_(others))).all())
+        release_number = {i: others.index(name) + 1 for i, name in numbers.items()}
         for k, query in enumerate(queries):
             result = conn.execution_options(stream_results=True, yield_per=50_000).execute(query)
-            for part in result.partitions():
-                for j, values in enumerate(zip(*part, strict=True)):
-                    columns[j].extend(values if j != 4 or k else (0,) * len(part))
-    release_number = {i: others.index(name) + 1 for i, name in numbers.items()}
-    return _arrays(columns, release_number, others)
+            parts.extend(_part(part, release_number if k else None) for part in result.partitions())
+    return _arrays(parts, others)
 
 
-def _arrays(
-    columns: list[list[Any]], release_number: dict[int, int], others: tuple[str, ...]
-) -> Rows:
-    """Columns (image id, pHash, synset id, split, release id) as arrays sorted by image id."""
-    image_ids, phashes, synsets, splits, releases = columns
-    order = sorted(range(len(image_ids)), key=image_ids.__getitem__)
-    ids: list[str] = []
-    phash: list[int] = []
-    hashed: list[bool] = []
-    image = np.empty(len(order), dtype=np.int64)
-    for n, at in enumerate(order):
-        if not ids or ids[-1] != image_ids[at]:
-            ids.append(image_ids[at])
-            h = phashes[at]
-            phash.append(0 if h is None else int(h))
-            hashed.append(h is not None)
-        image[n] = len(ids) - 1
-    names = sorted({s for s in splits if s is not None})
-    split_number: dict[str | None, int] = {name: k for k, name in enumerate(names)}
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One fetched partition of rows, column-wise: no Python object per row kept."""
+
+    ids: npt.NDArray[np.bytes_]
+    phash: I64
+    hashed: npt.NDArray[np.bool_]
+    synset: I64
+    split: list[Any]
+    release: I64
+
+
+def _part(rows: Sequence[Any], release_number: dict[int, int] | None) -> _Part:
+    image_ids, phashes, synsets, splits, releases = zip(*rows, strict=True)
+    hashed = np.array([h is not None for h in phashes], dtype=bool)
+    phash = np.array([0 if h is None else h for h in phashes], dtype=np.int64)
+    if release_number is None:
+        release = np.zeros(len(rows), np.int64)
+    else:
+        release = np.array([release_number.get(r, 0) for r in releases], dtype=np.int64)
+    return _Part(
+        np.array(image_ids, dtype=np.bytes_),  # sha256 hex ids: one byte a character
+        phash,
+        hashed,
+        np.array(synsets, dtype=np.int64),
+        list(splits),
+        release,
+    )
+
+
+def _arrays(parts: list[_Part], others: tuple[str, ...]) -> Rows:
+    """The fetched partitions as arrays sorted by image id (each query came sorted)."""
+    if not parts:
+        empty = np.zeros(0, np.int64)
+        return Rows(
+            empty, empty, empty, empty, np.zeros(0, "S1"), empty, np.zeros(0, bool), (), others
+        )
+    image_ids = np.concatenate([p.ids for p in parts])
+    names = sorted({s for p in parts for s in set(p.split) if s is not None})
+    split_number: dict[Any, int] = {name: k for k, name in enumerate(names)}
     split_number[None] = NO_SPLIT
-    taken = np.array(order, dtype=np.int64)
+    split = np.array([split_number[s] for p in parts for s in p.split], dtype=np.int64)
+    # Each query's rows come sorted by id; several queries (the compared releases), or a
+    # database collation other than bytewise, are put in byte order by a stable sort.
+    in_order = bool(np.all(image_ids[1:] >= image_ids[:-1]))
+    order = None if in_order else np.argsort(image_ids, kind="stable")
 
-    def column(values: list[Any], mapping: Any = None) -> I64:
-        if mapping is not None:
-            values = [mapping.get(v, 0) for v in values]
-        return np.array(values, dtype=np.int64)[taken]
+    def column(values: Any) -> Any:
+        return values if order is None else values[order]
 
+    image_ids = column(image_ids)
+    first = np.r_[True, image_ids[1:] != image_ids[:-1]] if len(image_ids) else np.zeros(0, bool)
+    image = np.cumsum(first).astype(np.int64) - 1
+    phash = column(np.concatenate([p.phash for p in parts]))
+    hashed = column(np.concatenate([p.hashed for p in parts]))
     return Rows(
         image=image,
-        synset=column(synsets),
-        split=column(splits, split_number),
-        release=column(releases, release_number),
-        ids=ids,
-        phash=np.array(phash, dtype=np.int64),
-        hashed=np.array(hashed, dtype=bool),
+        synset=column(np.concatenate([p.synset for p in parts])),
+        split=column(split),
+        release=column(np.concatenate([p.release for p in parts])),
+        ids=image_ids[first],
+        phash=phash[first],
+        hashed=hashed[first],
         splits=tuple(names),
         releases=others,
     )
@@ -210,9 +243,8 @@ def image_pairs(rows: Rows, radius: int) -> tuple[I64, I64, npt.NDArray[np.int64
     members = hashed[np.argsort(inverse, kind="stable")]
     counts = np.bincount(inverse.ravel(), minlength=len(uniq))
     starts = np.r_[0, np.cumsum(counts)].astype(np.int64)
-    index = NearDuplicateIndex([str(u) for u in range(len(uniq))], uniq, radius)
-    found = [(int(u), int(v), dist) for u, v, dist in index.pairs()]
-    hu, hv, hd = (np.array([f[j] for f in found], dtype=np.int64) for j in range(3))
+    index = NearDuplicateIndex([""] * len(uniq), uniq, radius)
+    hu, hv, hd = index.pair_positions()  # the hashes are distinct: positions are hashes
     # Pairs of distinct hashes, both orders; then each shared hash with itself.
     shared = np.flatnonzero((counts > 1) & (counts <= CROWDED_HASH))
     if np.any(counts > CROWDED_HASH):

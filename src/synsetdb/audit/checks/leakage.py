@@ -221,13 +221,13 @@ def _pair_finding(
     """The key and evidence of the pair at position ``at`` (x is the held-out side)."""
     x, y = int(pairs.x[at]), int(pairs.y[at])
     wnids = _synset_wnids(ctx)
-    image, other = rows.ids[rows.image[x]], rows.ids[rows.image[y]]
+    image, other = rows.id_of(int(rows.image[x])), rows.id_of(int(rows.image[y]))
     first, second = sorted((image, other))
 
     def side(r: int) -> dict[str, Any]:
         release = rows.releases[rows.release[r] - 1] if rows.release[r] else ctx.scope
         return {
-            "image": rows.ids[rows.image[r]],
+            "image": rows.id_of(int(rows.image[r])),
             "wnid": wnids.get(int(rows.synset[r])),
             "split": rows.splits[rows.split[r]] if rows.split[r] >= 0 else None,
             "release": release or None,
