@@ -27,7 +27,7 @@ from typing import Any
 from _explore_data import build_catalog
 from _measure import log
 
-__all__ = ["registry_run"]
+__all__ = ["bench_registry", "prepared_catalog", "print_registry", "registry_run"]
 
 SPEC = """seed = 2012
 
@@ -138,10 +138,86 @@ def registry_run(sizes: tuple[int, ...], cache: Path) -> list[dict[str, Any]]:
                     "scope": release or "catalog",
                     "seconds": round(result["seconds"], 1),
                     "peak_rss_mb": round(result["peak_rss_mb"]),
-                    "checks_ran": sum(1 for row in result["checks"] if not row["skipped"]),
-                    "skipped": {row["code"]: row["skipped"] for row in result["checks"] if row["skipped"]},
-                    "found": {row["code"]: row["found"] for row in result["checks"] if row["found"]},
+                    "ran": [row["code"] for row in result["checks"] if not row["skipped"]],
+                    "skipped": {
+                        row["code"]: row["skipped"] for row in result["checks"] if row["skipped"]
+                    },
+                    "found": {
+                        row["code"]: row["found"] for row in result["checks"] if row["found"]
+                    },
                     "slowest": [(row["code"], row["seconds"]) for row in slowest],
                 }
             )
     return runs
+
+
+TIME_GOAL_S = 60.0  # the whole registry at 1,000,000 images, per scope
+MEMORY_GOAL = 1.5  # peak RSS at the largest size over the smallest: "memory flat"
+FULL_SIZES = (100_000, 1_000_000)
+QUICK_SIZES = (2_000, 20_000)
+
+
+def bench_registry(quick: bool) -> dict[str, Any]:
+    """Part ``registry`` of bench/audit.py: every check, catalog and release, two sizes."""
+    import tempfile
+
+    sizes = QUICK_SIZES if quick else FULL_SIZES
+    if quick:
+        with tempfile.TemporaryDirectory(prefix="audit-registry-") as scratch:
+            runs = registry_run(sizes, Path(scratch))
+    else:
+        runs = registry_run(sizes, Path(__file__).resolve().parent / ".cache" / "audit")
+    largest, smallest = max(sizes), min(sizes)
+    goals: dict[str, dict[str, Any]] = {}
+    for scope in ("catalog", RELEASE):
+        big = next(r for r in runs if r["images"] == largest and r["scope"] == scope)
+        small = next(r for r in runs if r["images"] == smallest and r["scope"] == scope)
+        ratio = big["peak_rss_mb"] / small["peak_rss_mb"]
+        if not quick:
+            goals[f"registry_{scope}_seconds"] = {
+                "value": big["seconds"],
+                "goal": f"< {TIME_GOAL_S:.0f} s at {largest:,} images",
+                "passed": big["seconds"] < TIME_GOAL_S,
+            }
+            goals[f"registry_{scope}_memory_ratio"] = {
+                "value": round(ratio, 2),
+                "goal": f"peak RSS at {largest:,} <= {MEMORY_GOAL}x at {smallest:,}",
+                "passed": ratio <= MEMORY_GOAL,
+            }
+    every = {row for r in runs for row in r["ran"] + list(r["skipped"])}
+    return {
+        "sizes": list(sizes),
+        "runs": runs,
+        "goals": goals,
+        # Each run finished and accounted for every check (ran, or skipped with a reason).
+        "checks_ok": all(len(r["ran"]) + len(r["skipped"]) == len(every) for r in runs),
+    }
+
+
+def print_registry(r: dict[str, Any]) -> None:
+    from _measure import print_table_and_notes, text_table, verdict
+
+    rows = [["images", "scope", "seconds", "peak RSS MB", "ran", "skipped", "slowest checks (s)"]]
+    rows += [
+        [
+            f"{run['images']:,}",
+            run["scope"],
+            f"{run['seconds']:.1f}",
+            str(run["peak_rss_mb"]),
+            str(len(run["ran"])),
+            str(len(run["skipped"])),
+            ", ".join(f"{code} {s:.1f}" for code, s in run["slowest"]),
+        ]
+        for run in r["runs"]
+    ]
+    print(text_table(rows), end="\n\n")
+    goal_rows = [["goal", "value", "goal", "result"]]
+    goal_rows += [
+        [k, str(g["value"]), g["goal"], verdict(g["passed"])] for k, g in r["goals"].items()
+    ]
+    notes = [
+        f"{run['images']:,} {run['scope']}: skipped {', '.join(sorted(run['skipped'])) or 'none'}; "
+        f"found {', '.join(f'{c} {n:,}' for c, n in run['found'].items()) or 'nothing'}"
+        for run in r["runs"]
+    ]
+    print_table_and_notes(text_table(goal_rows), notes)

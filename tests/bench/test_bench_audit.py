@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from synsetdb.audit import registry as audit_registry
 from tests.bench._quick import run_quick
 
 
@@ -39,3 +40,14 @@ def test_quick_run_finds_planted_label_errors() -> None:
             "labels_same_flags",
             "labels_speed",
         }
+    registry = summary["registry"]
+    codes = set(audit_registry())
+    assert [(r["images"], r["scope"]) for r in registry["runs"]] == [
+        (2_000, "catalog"),
+        (2_000, "bench-v1"),
+        (20_000, "catalog"),
+        (20_000, "bench-v1"),
+    ]
+    for run in registry["runs"]:
+        assert set(run["ran"]) | set(run["skipped"]) == codes
+        assert "LEK003" in run["ran"] if run["scope"] == "bench-v1" else "LEK003" in run["skipped"]
