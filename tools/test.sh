@@ -30,6 +30,8 @@ python bench/taxonomy.py --prepare --wordnet-source debian
 python bench/ingest.py --prepare --quick
 # And the verify bench's crowd-kit virtualenv.
 python bench/verify.py --prepare
+# And the audit bench's cleanlab virtualenv (its --quick compares with cleanlab when it exists).
+python bench/audit.py --prepare
 
 # Here a component that cannot start (PostgreSQL, …) fails its tests instead of skipping them.
 export SYNSETDB_TEST_REQUIRE_SERVICES=1
