@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from synsetdb.audit import AuditConfig, run_audit
-from synsetdb.audit.checks.labels import silhouette, two_means
+from synsetdb.audit.checks.labels import cv_skill, silhouette, two_means
 from synsetdb.catalog import Project
 from synsetdb.release import create_release, parse_spec
 from tests.audit._labels_data import (
@@ -182,6 +182,40 @@ def test_cross_validation_is_bounded(local: Project) -> None:
     skipped = report.results[0].skipped
     assert skipped is not None
     assert "more than max_images=5 images in scope" in skipped and "--predictions" in skipped
+
+
+def test_cv_skill_is_accuracy_corrected_for_the_majority_class() -> None:
+    labels = np.array([0, 0, 0, 1])
+    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.2, 0.8]])
+    accuracy, majority, skill = cv_skill(labels, probs, 2)
+    assert (accuracy, majority) == (0.75, 0.75) and skill == 0.0  # no better than "always 0"
+    assert cv_skill(labels, np.eye(2)[labels], 2) == (1.0, 0.75, 1.0)
+
+
+def test_cross_validation_skips_when_its_model_is_weak(local: Project) -> None:
+    """Labels unrelated to the pictures (half of each class red, half blue): no flags, a skip."""
+    project = local
+    accept(
+        project,
+        [stored_image(project, colour, s) for s in range(8) for colour in ("red", "blue")],
+        RED,
+    )
+    accept(
+        project,
+        [stored_image(project, colour, 100 + s) for s in range(8) for colour in ("red", "blue")],
+        BLUE,
+    )
+    report = run_audit(project, AuditConfig(select=("LBL001",)))
+    (result,) = report.results
+    assert result.findings == ()
+    skipped = result.skipped or ""
+    assert "too weak" in skipped and "min_cv_accuracy=0.5" in skipped and "--predictions" in skipped
+    assert "top-1 accuracy" in skipped and "50.0% by always answering" in skipped
+    # With the guard lowered to nothing, the same catalog is audited.
+    report = run_audit(
+        project, AuditConfig(select=("LBL001",), options={"LBL001": {"min_cv_accuracy": -1.0}})
+    )
+    assert report.results[0].skipped is None
 
 
 def test_cross_validation_needs_two_classes(local: Project) -> None:

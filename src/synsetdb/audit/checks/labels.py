@@ -182,6 +182,7 @@ def _from_cross_validation(ctx: AuditContext, labelled: _Labelled) -> _Sample:
         folds=int(ctx.option("folds")), neighbours=int(ctx.option("neighbours"))
     )
     probs = cross_validated_probs(embedded.rows[keep], labels, len(classes), config)
+    _check_skill(ctx, labels, probs, len(classes))
     left = {
         "several_labels": labelled.several,
         "unreadable": list(embedded.failed),
@@ -189,6 +190,40 @@ def _from_cross_validation(ctx: AuditContext, labelled: _Labelled) -> _Sample:
     }
     source = f"{config.folds}-fold cross-validation ({embedder} features, {config.neighbours}-NN)"
     return _Sample(ids, classes, labels, probs, source, left)
+
+
+def cv_skill(labels: IntArray, probs: FloatArray, n_classes: int) -> tuple[float, float, float]:
+    """Top-1 accuracy on the given labels, the majority class's share, and the skill between.
+
+    Skill is the chance-corrected accuracy ``(accuracy - majority) / (1 - majority)``:
+    0 for a model no better than always answering the largest class, 1 for a
+    perfect one.
+    """
+    accuracy = float(np.mean(probs.argmax(axis=1) == labels)) if len(labels) else 0.0
+    majority = (
+        float(np.bincount(labels, minlength=n_classes).max() / len(labels)) if len(labels) else 1.0
+    )
+    skill = (accuracy - majority) / (1.0 - majority) if majority < 1.0 else 0.0
+    return accuracy, majority, skill
+
+
+def _check_skill(ctx: AuditContext, labels: IntArray, probs: FloatArray, n_classes: int) -> None:
+    """Skip LBL001 when the cross-validated model is too weak for confident learning."""
+    least = float(ctx.option("min_cv_accuracy"))
+    accuracy, majority, skill = cv_skill(labels, probs, n_classes)
+    log.info(
+        "LBL001: cross-validated accuracy %.3f, majority %.3f, skill %.3f",
+        accuracy,
+        majority,
+        skill,
+    )
+    if skill < least:
+        raise CheckSkipped(
+            f"the cross-validated model is too weak to judge labels: top-1 accuracy "
+            f"{accuracy:.1%} on the given labels, {majority:.1%} by always answering the "
+            f"largest class (chance-corrected {skill:.2f} < min_cv_accuracy={least:g}); "
+            "pass --predictions FILE from a real model"
+        )
 
 
 @check(
@@ -204,6 +239,7 @@ def _from_cross_validation(ctx: AuditContext, labelled: _Labelled) -> _Sample:
         "neighbours": 10,
         "embedder": "tiny",
         "max_images": 10_000,
+        "min_cv_accuracy": 0.5,
     },
 )
 def label_issues(ctx: AuditContext) -> Iterator[Finding]:
@@ -230,6 +266,19 @@ def label_issues(ctx: AuditContext) -> Iterator[Finding]:
     errors (a picture of the wrong kind of thing), blind to fine-grained ones.
     A scope of more than ``max_images`` images is not cross-validated (the
     check is skipped, saying so): pass the predictions of a real model instead.
+
+    Confident learning trusts the model where it is confident: with a model
+    that is mostly wrong, every class's threshold is low and correct images
+    the model misjudges are flagged by the dozen. So the cross-validated model
+    is measured first, by its chance-corrected top-1 accuracy on the given
+    labels, ``(accuracy - majority) / (1 - majority)`` (``majority``: the
+    share of the largest class, what always answering it scores; 0 = no
+    better than that, 1 = perfect). Below ``min_cv_accuracy`` (default 0.5:
+    the model must cover at least half the way from the majority guess to
+    perfect, i.e. be right on most images it could get wrong; the models
+    Northcutt et al. used on ImageNet had about 0.75) the check is skipped
+    with the measured accuracy, asking for ``--predictions`` of a real model.
+    Predictions from a file are not measured: their model is the user's choice.
 
     Options: ``filter_by`` chooses which images are flagged:
     ``prune_by_noise_rate`` (default), ``prune_by_class``, ``both``,
