@@ -34,9 +34,7 @@ def server(explorer: tuple[Project, Built]) -> Iterator[tuple[str, Seeded]]:
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def page(
-    request: pytest.FixtureRequest, browser: Any, server: tuple[str, Seeded]
-) -> Iterator[Any]:
+def page(request: pytest.FixtureRequest, browser: Any, server: tuple[str, Seeded]) -> Iterator[Any]:
     width, height = VIEWPORTS[request.param]
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
