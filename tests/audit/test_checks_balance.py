@@ -11,9 +11,9 @@ from synsetdb.audit import AuditConfig, run_audit
 from synsetdb.catalog import Project
 from synsetdb.release import create_release, parse_spec
 from tests.audit._balance_data import (
+    CHAIN,
     DEEP,
     SHALLOW,
-    Img,
     add_images,
     audit,
     findings,
@@ -147,19 +147,17 @@ def test_even_depths(project: Project) -> None:
     assert audit(project, "BAL004", options={"min_classes": 4}) == set()  # too few per level
 
 
-def test_depth_outlier(project: Project) -> None:
-    add_images(project, [img for w in (A, B, C, D, E) for img in many(w, 3)])
-    add_images(project, many(SHALLOW[0], 3))
-    (outlier,) = findings(project, "BAL005", options={"max_levels": 3})
-    assert (outlier.key, outlier.evidence["depth"], outlier.evidence["median_depth"]) == (
-        SHALLOW[0],
-        2,
-        6,
-    )
-    assert audit(project, "BAL005") == set()  # 4 levels apart: within the default
-    assert audit(project, "BAL005", options={"depth": "longest", "max_levels": 3}) == {SHALLOW[0]}
+def test_nested_classes(project: Project) -> None:
+    add_images(project, [img for w in (A, B, C) for img in many(w, 3)])
+    add_images(project, many(CHAIN[5], 3))  # the parent of A, B and C
+    add_images(project, many(CHAIN[1], 3))  # and an ancestor of all four
+    found = {f.key: f for f in findings(project, "BAL005")}
+    assert set(found) == {CHAIN[5], CHAIN[1]}
+    assert found[CHAIN[5]].evidence["descendants"] == 3
+    assert found[CHAIN[1]].evidence["descendants"] == 4
+    assert audit(project, "BAL005", options={"min_descendants": 4}) == {CHAIN[1]}
 
 
-def test_no_depth_outlier(project: Project) -> None:
-    add_images(project, [Img(f"{w}-0", w) for w in DEEP])
-    assert audit(project, "BAL005", options={"max_levels": 0}) == set()
+def test_no_nested_classes(project: Project) -> None:
+    add_images(project, [img for w in (A, B, C, *SHALLOW) for img in many(w, 3)])
+    assert audit(project, "BAL005") == set()

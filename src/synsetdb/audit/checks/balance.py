@@ -404,46 +404,60 @@ def depth_imbalance(ctx: AuditContext) -> Iterator[Finding]:
 
 @check(
     "BAL005",
-    "depth-outlier",
+    "nested-classes",
     family="balance",
-    level="info",
-    summary="classes far shallower or deeper in the hierarchy than the scope's typical class",
-    options={"max_levels": 4, "min_classes": 5, "depth": "shortest"},
+    level="warning",
+    summary="classes that are kinds of another class in scope (a beagle is also a dog)",
+    options={"min_descendants": 1},
 )
-def depth_outlier(ctx: AuditContext) -> Iterator[Finding]:
-    """Classes whose depth is more than ``max_levels`` from the median depth of the classes.
+def nested_classes(ctx: AuditContext) -> Iterator[Finding]:
+    """Classes in scope with other classes of the scope under them in the hierarchy.
 
-    A dataset's classes are usually of one granularity: ILSVRC-2012's 1,000
-    sit mostly at WordNet depths 8 to 16, all leaves of the hierarchy. A
-    class far shallower ("animal" among dog breeds) overlaps the meaning of
-    many others, so its images are ambiguous labels for them; one far deeper
-    is a fine-grained island among basic-level classes. Either is usually an
-    accident of a selection (a subtree root kept as a class).
+    When "dog" and "beagle" are both classes, a beagle photo labelled dog is
+    right, and so is one labelled beagle: the labels overlap, a flat
+    classifier is punished for either answer, and top-1 error counts a
+    correct answer as a mistake. ILSVRC-2012 chose its 1,000 classes so that
+    none is an ancestor of another; ImageNet-21k did not, which is why
+    ImageNet-21K-P trains it with a semantic (per-level) softmax (Ridnik et
+    al., "ImageNet-21K Pretraining for the Masses", 2021). One finding per
+    ancestor class, with how many classes of the scope lie under it and the
+    first few of them. The hierarchy is a DAG: a class under two classes of
+    the scope counts under both.
 
-    Options: ``max_levels`` (default 4), ``min_classes`` (default 5: the
-    median depth of fewer classes says little), ``depth`` (``shortest`` or
-    ``longest`` path to the root).
+    Options: ``min_descendants`` (default 1): report an ancestor class only
+    when at least this many classes lie under it.
 
-    Fix: leave the class out of the selection (``exclude.wnids``), or replace
-    it by its children; accept the finding when mixed granularity is wanted.
+    Fix: leave the ancestor class out of the selection (``exclude.wnids``), or
+    keep only its children; train with hierarchical targets
+    (``synsetdb.loaders``) and score with the hierarchical metrics when the
+    overlap is wanted.
     """
-    path, gap = _depth_option(ctx), int(ctx.option("max_levels"))
     sizes = class_sizes(ctx)
-    depths = _depths(ctx.taxonomy, sorted(sizes), path)
-    if len(depths) < max(1, int(ctx.option("min_classes"))):
-        return
-    median = statistics.median(depths.values())
-    for wnid, depth in sorted(depths.items()):
-        off = depth - median
-        if abs(off) <= gap:
+    minimum = max(1, int(ctx.option("min_descendants")))
+    under: dict[str, list[str]] = {}
+    taxonomy = ctx.taxonomy
+    for wnid in sorted(sizes):
+        if wnid not in taxonomy:
             continue
+        for ancestor in taxonomy.ancestors(wnid):
+            if ancestor in sizes:
+                under.setdefault(ancestor, []).append(wnid)
+    for ancestor, descendants in sorted(under.items()):
+        if len(descendants) < minimum:
+            continue
+        shown = ", ".join(_label(ctx, w) for w in descendants[:3])
+        more = f" and {len(descendants) - 3:,} more" if len(descendants) > 3 else ""
         yield Finding(
             "BAL005",
-            ctx.release_key(wnid),
-            f"{_label(ctx, wnid)}: at depth {depth}, {abs(off):g} levels "
-            f"{'deeper' if off > 0 else 'shallower'} than the classes' median ({median:g})",
-            action="replace the class by its children or leave it out, or accept it",
-            synset=wnid,
-            evidence={"depth": depth, "median_depth": median, "path": path, "images": sizes[wnid]},
-            score=float(abs(off)),
+            ctx.release_key(ancestor),
+            f"{_label(ctx, ancestor)}: {len(descendants):,} class(es) of the scope are kinds "
+            f"of it ({shown}{more})",
+            action="leave the broader class out, or train and score hierarchically",
+            synset=ancestor,
+            evidence={
+                "descendants": len(descendants),
+                "examples": descendants[:10],
+                "images": sizes[ancestor],
+            },
+            score=float(len(descendants)),
         )
