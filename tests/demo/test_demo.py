@@ -197,6 +197,41 @@ def test_the_demo_needs_only_the_core_dependencies(tmp_path: Path) -> None:
     ]
 
 
+def test_the_audit_finds_what_was_planted_in_the_demo_and_nothing_else(
+    demo_runs: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    """One problem of each family planted in a copy of the demo: the audit finds those."""
+    from synsetdb.audit import FAMILIES, AuditConfig, get_check, run_audit
+    from tests.demo import _planted
+
+    root = tmp_path / "demo"
+    shutil.copytree(demo_runs[0], root)
+
+    def found() -> set[tuple[str, str]]:
+        project = Project.open(root)
+        try:
+            report = run_audit(project, AuditConfig())
+        finally:
+            project.close()
+        return {(f.code, f.key) for result in report.results for f in result.findings}
+
+    assert found() == set()  # the demo as it is: nothing to report
+    scratch = tmp_path / "planted"
+    project = Project.open(root)
+    try:
+        planted = _planted.tiny_class(root, scratch)
+        planted |= _planted.person_class(root, scratch, project)
+        planted |= _planted.relabelled_copy(root, scratch, project)
+        planted |= _planted.corrupt_blob(project)
+        planted |= _planted.accepted_against_votes(project)
+        planted |= _planted.spammer(project)
+    finally:
+        project.close()
+
+    assert {get_check(code).family for code, _ in planted} == set(FAMILIES)
+    assert found() == planted
+
+
 # --------------------------------------------------------------------------- bad input
 
 
