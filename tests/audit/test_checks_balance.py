@@ -70,15 +70,15 @@ def test_tiny_classes_and_splits_in_a_release(project: Project) -> None:
     add_images(project, [*many(A, 12), *many(B, 12), *many(C, 3)])
     spec = f'seed = 1\n[selection]\nwnids = ["{A}", "{B}", "{C}"]\n[splits]\nval = 2\n'
     _release(project, "r1", spec)
-    # C: 3 images, 2 in val and 1 in train.
-    assert audit(project, "BAL002", release="r1") == {"r1:" + C, f"r1:{C}:train"}
+    # C: 3 images, 2 in val and 1 in train: one finding, its splits in the evidence.
+    (tiny,) = findings(project, "BAL002", release="r1")
+    assert tiny.key == "r1:" + C and tiny.evidence["splits"] == {"train": 1, "val": 2}
     assert audit(project, "BAL002", release="r1", options={"min_split_images": 3}) == {
         "r1:" + C,
         f"r1:{A}:val",
         f"r1:{B}:val",
-        f"r1:{C}:val",
-        f"r1:{C}:train",
     }
+    assert audit(project, "BAL002", release="r1", options={"min_images": 3}) == {f"r1:{C}:train"}
 
 
 def test_no_tiny_class_in_a_healthy_release(project: Project) -> None:
