@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from synsetdb.audit import AuditConfig, run_audit
-from synsetdb.audit.checks.labels import cv_skill, silhouette, two_means
+from synsetdb.audit.checks.labels import cv_skill
+from synsetdb.audit.checks.labels_senses import silhouette, two_means
 from synsetdb.catalog import Project
 from synsetdb.release import create_release, parse_spec
 from tests.audit._labels_data import (

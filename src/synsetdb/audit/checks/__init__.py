@@ -1,1 +1,2 @@
-"""The checks synsetdb ships, one module per family (``synsetdb.audit.registry`` loads them all)."""
+"""The checks synsetdb ships, a module per family (``labels_*`` hold more of the labels
+family); ``synsetdb.audit.registry`` loads every module here."""
