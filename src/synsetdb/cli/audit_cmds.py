@@ -158,16 +158,10 @@ def _print_report(report: AuditReport, show_all: bool) -> None:
         count_column("open"),
         count_column("reviewed"),
     )
+    skipped = []
     for row in report.summary():
         if row["skipped"]:
-            rows.add_row(
-                row["code"],
-                row["level"],
-                escape(f"{row['name']}: skipped, {row['skipped']}"),
-                "-",
-                "-",
-                "-",
-            )
+            skipped.append(f"{row['code']} {row['name']}: {row['skipped']}")
             continue
         reviewed = row["accepted"] + row["dismissed"]
         rows.add_row(
@@ -180,6 +174,10 @@ def _print_report(report: AuditReport, show_all: bool) -> None:
         )
     click.echo(f"Audit of {where}:")
     show(rows)
+    if skipped:
+        click.echo(f"Not run ({len(skipped)}):")
+        for line in skipped:
+            click.echo(wrapped(line, indent=2))
     for result in report.results:
         opened = report.open_findings(result)
         if not opened:
