@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import null, select
+from sqlalchemy import select
 
 from ...catalog import schema
 from ...errors import ConfigError
 from ...imaging import NearDuplicateIndex
+from .. import _reads
 from ..context import AuditContext
 
 log = logging.getLogger(__name__)
@@ -114,104 +115,65 @@ def read_rows(ctx: AuditContext, others: tuple[str, ...]) -> Rows:
 
 
 def _read(ctx: AuditContext, others: tuple[str, ...]) -> Rows:
-    img, ri, rel = schema.image.c, schema.release_item.c, schema.release.c
-    queries: list[Any] = []
-    if ctx.release is not None:
-        queries.append(
-            select(ri.image_id, img.phash, ri.synset_id, ri.split, ri.release_id)
-            .join_from(schema.release_item, schema.image, img.id == ri.image_id)
-            .where(ri.release_id == ctx.release.id)
-            .order_by(ri.image_id)
-        )
-    else:
-        c = schema.candidate.c
-        queries.append(
-            select(c.image_id, img.phash, c.synset_id, null(), null())
-            .join_from(schema.candidate, schema.image, img.id == c.image_id)
-            .where(c.status == "accepted")
-            .order_by(c.image_id)
-        )
+    """The rows read by sequential scans (the scope's, the other releases' train items),
+    joined to the image table's pHashes on sorted ids here, not by the database."""
+    ri, rel = schema.release_item.c, schema.release.c
+    table = _reads.image_table(ctx)
+    mine = _reads.scope_rows(ctx)
+    images, synsets, splits = [mine.image], [mine.synset], list(mine.split)
+    releases = [np.zeros(len(mine.image), np.int64)]
     if others:
-        ids_of = select(rel.id).where(rel.name.in_(others)).scalar_subquery()
-        queries.append(
-            select(ri.image_id, img.phash, ri.synset_id, ri.split, ri.release_id)
-            .join_from(schema.release_item, schema.image, img.id == ri.image_id)
-            .where(ri.release_id.in_(ids_of), ri.split == TRAIN)
-            .order_by(ri.image_id)
+        query = (
+            select(ri.image_id, ri.synset_id, ri.split, rel.name)
+            .join_from(schema.release_item, schema.release, rel.id == ri.release_id)
+            .where(rel.name.in_(others), ri.split == TRAIN)
         )
-    parts: list[_Part] = []
-    with ctx.catalog.engine.connect() as conn:
-        numbers = dict(conn.execute(select(rel.id, rel.name).where(rel.name.in_(others))).all())
-        release_number = {i: others.index(name) + 1 for i, name in numbers.items()}
-        for k, query in enumerate(queries):
-            result = conn.execution_options(stream_results=True, yield_per=50_000).execute(query)
-            parts.extend(_part(part, release_number if k else None) for part in result.partitions())
-    return _arrays(parts, others)
-
-
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One fetched partition of rows, column-wise: no Python object per row kept."""
-
-    ids: npt.NDArray[np.bytes_]
-    phash: I64
-    hashed: npt.NDArray[np.bool_]
-    synset: I64
-    split: list[Any]
-    release: I64
-
-
-def _part(rows: Sequence[Any], release_number: dict[int, int] | None) -> _Part:
-    image_ids, phashes, synsets, splits, releases = zip(*rows, strict=True)
-    hashed = np.array([h is not None for h in phashes], dtype=bool)
-    phash = np.array([0 if h is None else h for h in phashes], dtype=np.int64)
-    if release_number is None:
-        release = np.zeros(len(rows), np.int64)
-    else:
-        release = np.array([release_number.get(r, 0) for r in releases], dtype=np.int64)
-    return _Part(
-        np.array(image_ids, dtype=np.bytes_),  # sha256 hex ids: one byte a character
-        phash,
-        hashed,
-        np.array(synsets, dtype=np.int64),
-        list(splits),
-        release,
+        for part in _reads.partitions(ctx, query):
+            i, s, sp, r = zip(*part, strict=True)
+            images.append(table.positions(np.array(i, dtype=np.bytes_)))
+            synsets.append(np.array(s, dtype=np.int64))
+            releases.append(np.array([others.index(n) + 1 for n in r], dtype=np.int64))
+            splits.extend(sp)
+    return _arrays(
+        table,
+        np.concatenate(images),
+        np.concatenate(synsets),
+        splits,
+        np.concatenate(releases),
+        others,
     )
 
 
-def _arrays(parts: list[_Part], others: tuple[str, ...]) -> Rows:
-    """The fetched partitions as arrays sorted by image id (each query came sorted)."""
-    if not parts:
+def _arrays(
+    table: _reads.ImageTable,
+    positions: I64,
+    synset: I64,
+    splits: list[Any],
+    release: I64,
+    others: tuple[str, ...],
+) -> Rows:
+    """The rows (their images as positions in ``table``) as arrays sorted by image id, then
+    release (the audited scope first), then synset, with their images' pHashes."""
+    if not len(positions):
         empty = np.zeros(0, np.int64)
         return Rows(
             empty, empty, empty, empty, np.zeros(0, "S1"), empty, np.zeros(0, bool), (), others
         )
-    image_ids = np.concatenate([p.ids for p in parts])
-    names = sorted({s for p in parts for s in set(p.split) if s is not None})
+    names = sorted({s for s in set(splits) if s is not None})
     split_number: dict[Any, int] = {name: k for k, name in enumerate(names)}
     split_number[None] = NO_SPLIT
-    split = np.array([split_number[s] for p in parts for s in p.split], dtype=np.int64)
-    # Each query's rows come sorted by id; several queries (the compared releases), or a
-    # database collation other than bytewise, are put in byte order by a stable sort.
-    in_order = bool(np.all(image_ids[1:] >= image_ids[:-1]))
-    order = None if in_order else np.argsort(image_ids, kind="stable")
-
-    def column(values: Any) -> Any:
-        return values if order is None else values[order]
-
-    image_ids = column(image_ids)
-    first = np.r_[True, image_ids[1:] != image_ids[:-1]] if len(image_ids) else np.zeros(0, bool)
-    image = np.cumsum(first).astype(np.int64) - 1
-    phash = column(np.concatenate([p.phash for p in parts]))
-    hashed = column(np.concatenate([p.hashed for p in parts]))
+    split = np.array([split_number[s] for s in splits], dtype=np.int64)
+    at, image = np.unique(positions, return_inverse=True)  # the table is sorted by id
+    image = image.ravel().astype(np.int64)
+    order = np.lexsort((synset, release, image))
     return Rows(
-        image=image,
-        synset=column(np.concatenate([p.synset for p in parts])),
-        split=column(split),
-        release=column(np.concatenate([p.release for p in parts])),
-        ids=image_ids[first],
-        phash=phash[first],
-        hashed=hashed[first],
+        image=image[order],
+        synset=synset[order],
+        split=split[order],
+        release=release[order],
+        ids=table.ids[at],
+        phash=table.phash[at],
+        hashed=table.hashed[at],
         splits=tuple(names),
         releases=others,
     )

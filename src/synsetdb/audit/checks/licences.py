@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+import numpy as np
 
-from ...catalog import schema
+from .. import _reads
 from ..context import AuditContext
 from ..model import CheckSkipped, Finding
 from ..registry import check
@@ -43,26 +43,26 @@ class _Terms:
 def _provenance(ctx: AuditContext) -> list[_Terms]:
     """Images in scope per (source, licence), read once per run for LIC001 and LIC002.
 
-    One pass over ``image`` with an indexed EXISTS probe into the scope's rows
-    per image (``release_item``'s primary key, ``candidate``'s unique key), not
-    an ``IN`` list of every id in scope.
+    Counted over the shared reads (``_reads.scope_rows`` and ``_reads.image_table``,
+    two sequential scans the leakage family uses too), joined on sorted ids: not
+    a database join that looks each image row up at random.
     """
 
     def read() -> list[_Terms]:
-        img = schema.image
-        if ctx.release is not None:
-            ri = schema.release_item
-            in_scope = exists().where(ri.c.release_id == ctx.release.id, ri.c.image_id == img.c.id)
-        else:
-            c = schema.candidate
-            in_scope = exists().where(c.c.image_id == img.c.id, c.c.status == "accepted")
-        query = (
-            select(img.c.source, img.c.licence, func.count(), func.min(img.c.id))
-            .where(in_scope)
-            .group_by(img.c.source, img.c.licence)
-        )
-        with ctx.catalog.engine.connect() as conn:
-            return [_Terms(a, b, int(n), str(e)) for a, b, n, e in conn.execute(query)]
+        table = _reads.image_table(ctx)
+        at = np.unique(_reads.scope_rows(ctx).image)
+        width = max(1, len(table.licences))
+        terms = table.source[at] * width + table.licence[at]
+        groups, first, counts = np.unique(terms, return_index=True, return_counts=True)
+        return [
+            _Terms(
+                table.sources[int(g) // width],
+                table.licences[int(g) % width],
+                int(n),
+                bytes(table.ids[at[f]]).decode("ascii"),
+            )
+            for g, f, n in zip(groups.tolist(), first.tolist(), counts.tolist(), strict=True)
+        ]
 
     return ctx.memo("licences:provenance", read)
 
