@@ -1,4 +1,4 @@
-"""``findings_page``: the explorer's page of findings, worst first across codes, on both backends."""
+"""``findings_page``: the explorer's page of findings, worst first across codes, both backends."""
 
 from __future__ import annotations
 

@@ -195,7 +195,8 @@ def test_pair_positions_are_the_pairs_by_position() -> None:
     index = NearDuplicateIndex(ids, hashes, radius=3)
     a, b, d = index.pair_positions()
     assert np.all(a < b)
-    by_position = sorted(zip((ids[i] for i in a.tolist()), (ids[i] for i in b.tolist()), d.tolist()))
+    firsts, seconds = [ids[i] for i in a.tolist()], [ids[i] for i in b.tolist()]
+    by_position = sorted(zip(firsts, seconds, d.tolist(), strict=True))
     assert by_position == sorted(index.pairs())
     assert len(by_position) == len(set(by_position)) > 20
 
