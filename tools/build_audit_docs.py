@@ -25,6 +25,7 @@ START, END = "<!-- checks:start (tools/build_audit_docs.py) -->", "<!-- checks:e
 def checks_markdown() -> str:
     """The generated part: a table of every check, then a section per family and check."""
     from synsetdb.audit import FAMILIES, registry
+    from synsetdb.audit.registry import toml_value
 
     checks = list(registry().values())
     lines = ["| code | name | family | level | finds |", "|---|---|---|---|---|"]
@@ -42,7 +43,7 @@ def checks_markdown() -> str:
             lines += [inspect.cleandoc(c.function.__doc__ or "")]
             if c.options:
                 lines += ["", f"Options (`[audit.{c.code}]`):", ""]
-                lines += [f"- `{name}` = `{value!r}`" for name, value in c.options.items()]
+                lines += [f"- `{name} = {toml_value(value)}`" for name, value in c.options.items()]
             if c.scope != "any":
                 where = "a release (`--release`)" if c.scope == "release" else "the whole catalog"
                 lines += ["", f"Runs on {where} only."]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import pkgutil
 import re
 import textwrap
@@ -18,7 +19,7 @@ from typing import Any
 from ..errors import AuditError
 from .model import FAMILIES, LEVELS, Check, CheckFunction
 
-__all__ = ["check", "explain", "get_check", "registry", "select_checks"]
+__all__ = ["check", "explain", "get_check", "registry", "select_checks", "toml_value"]
 
 _CHECKS: dict[str, Check] = {}
 _CODE = re.compile(r"^[A-Z]{3}\d{3}$")
@@ -111,6 +112,11 @@ def _matches(check: Check, pattern: str) -> bool:
     return check.code.startswith(upper) or lower in (check.family, check.name)
 
 
+def toml_value(value: Any) -> str:
+    """An option's value as it is written in synsetdb.toml (``true``, ``"x"``, ``[1, 2]``)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def explain(code: str) -> str:
     """A rule's documentation as ``--explain`` prints it: header, docstring, options."""
     found = get_check(code)
@@ -123,7 +129,7 @@ def explain(code: str) -> str:
     ]
     if found.options:
         lines += ["", f"Options ([audit.{found.code}] in synsetdb.toml):"]
-        lines += [f"  {name} = {value!r}" for name, value in found.options.items()]
+        lines += [f"  {name} = {toml_value(value)}" for name, value in found.options.items()]
     if found.scope == "release":
         lines += ["", "Runs with --release only."]
     return "\n".join(lines)
