@@ -44,9 +44,8 @@ def checks_markdown() -> str:
             if c.options:
                 lines += ["", f"Options (`[audit.{c.code}]`):", ""]
                 lines += [f"- `{name} = {toml_value(value)}`" for name, value in c.options.items()]
-            if c.scope != "any":
-                where = "a release (`--release`)" if c.scope == "release" else "the whole catalog"
-                lines += ["", f"Runs on {where} only."]
+            if c.scope == "release":
+                lines += ["", "Runs on a release (`--release`) only."]
     return "\n".join(lines)
 
 

@@ -99,8 +99,8 @@ class Check:
         function: returns the findings for an :class:`AuditContext`.
         options: the settings it reads, with their defaults; a project overrides
             them in ``synsetdb.toml`` under ``[audit.<CODE>]``.
-        scope: ``any`` (runs on the catalog and on a release), ``release`` (needs
-            one) or ``catalog`` (ignores ``--release``).
+        scope: ``any`` (runs on the catalog and on a release) or ``release``
+            (needs one).
     """
 
     code: str

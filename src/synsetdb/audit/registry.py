@@ -23,7 +23,7 @@ __all__ = ["check", "explain", "get_check", "registry", "select_checks", "toml_v
 
 _CHECKS: dict[str, Check] = {}
 _CODE = re.compile(r"^[A-Z]{3}\d{3}$")
-_SCOPES = ("any", "release", "catalog")
+_SCOPES = ("any", "release")
 
 
 def check(

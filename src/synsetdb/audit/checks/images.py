@@ -198,6 +198,32 @@ def _per_image_or_class(
                 yield image_finding(row)
 
 
+def _class_finding(
+    ctx: AuditContext,
+    code: str,
+    wnid: str,
+    members: list[Any],
+    what: str,
+    action: str,
+    limit: dict[str, Any],
+) -> Finding:
+    """One finding for a class with many such images (``what``: "with a side under 64 px")."""
+    return Finding(
+        code,
+        ctx.release_key(f"class:{wnid}"),
+        f"{wnid}: {len(members)} images {what}",
+        action=action,
+        synset=wnid,
+        evidence={
+            "images": len(members),
+            **limit,
+            "class_images": class_sizes(ctx).get(wnid, 0),
+            "examples": sorted(r.id for r in members)[:5],
+        },
+        score=float(len(members)),
+    )
+
+
 @check(
     "IMG002",
     "small-image",
@@ -242,19 +268,14 @@ def small_image(ctx: AuditContext) -> Iterator[Finding]:
         )
 
     def many(wnid: str, members: list[Any]) -> Finding:
-        return Finding(
+        return _class_finding(
+            ctx,
             "IMG002",
-            ctx.release_key(f"class:{wnid}"),
-            f"{wnid}: {len(members)} images with a side under {least} px",
-            action="filter the small images out of the release, or collect larger ones",
-            synset=wnid,
-            evidence={
-                "images": len(members),
-                "min_side": least,
-                "class_images": class_sizes(ctx).get(wnid, 0),
-                "examples": sorted(r.id for r in members)[:5],
-            },
-            score=float(len(members)),
+            wnid,
+            members,
+            f"with a side under {least} px",
+            "filter the small images out of the release, or collect larger ones",
+            {"min_side": least},
         )
 
     yield from _per_image_or_class(ctx, "IMG002", rows, per_class, one, many)
@@ -310,19 +331,14 @@ def extreme_aspect(ctx: AuditContext) -> Iterator[Finding]:
         )
 
     def many(wnid: str, members: list[Any]) -> Finding:
-        return Finding(
+        return _class_finding(
+            ctx,
             "IMG003",
-            ctx.release_key(f"class:{wnid}"),
-            f"{wnid}: {len(members)} images with an aspect ratio over {limit:g}",
-            action="filter these images out of the release, or crop them",
-            synset=wnid,
-            evidence={
-                "images": len(members),
-                "max_aspect": limit,
-                "class_images": class_sizes(ctx).get(wnid, 0),
-                "examples": sorted(r.id for r in members)[:5],
-            },
-            score=float(len(members)),
+            wnid,
+            members,
+            f"with an aspect ratio over {limit:g}",
+            "filter these images out of the release, or crop them",
+            {"max_aspect": limit},
         )
 
     yield from _per_image_or_class(ctx, "IMG003", rows, per_class, one, many)

@@ -325,23 +325,27 @@ def _nearest_findings(
         if key in seen:  # a symmetric pair, found from both of its images
             continue
         seen.add(key)
-        yield _WORDING[code](ctx, key, evidence, radius)
+        message, action = _WORDING[code](ctx, evidence)
+        yield Finding(
+            code,
+            key,
+            message,
+            action=action,
+            synset=evidence["image"]["wnid"],
+            image=evidence["image"]["image"],
+            other_image=evidence["other"]["image"],
+            split=evidence["image"]["split"],
+            evidence=evidence,
+            score=float(radius + 1 - evidence["distance"]),
+        )
 
 
-def _lek003(ctx: AuditContext, key: str, ev: dict[str, Any], radius: int) -> Finding:
+def _lek003(ctx: AuditContext, ev: dict[str, Any]) -> tuple[str, str]:
     more = f" (and {ev['partners'] - 1} more)" if ev["partners"] > 1 else ""
-    return Finding(
-        "LEK003",
-        key,
+    return (
         f"{_describe(ctx, ev['image'])} has a near duplicate in train: "
         f"{_describe(ctx, ev['other'])}, {_apart(ev)}{more}",
-        action="reject one copy and rebuild, or re-split so the pair stays in one split",
-        synset=ev["image"]["wnid"],
-        image=ev["image"]["image"],
-        other_image=ev["other"]["image"],
-        split=ev["image"]["split"],
-        evidence=ev,
-        score=float(radius + 1 - ev["distance"]),
+        "reject one copy and rebuild, or re-split so the pair stays in one split",
     )
 
 
@@ -388,20 +392,12 @@ def near_in_split(ctx: AuditContext) -> Iterator[Finding]:
     )
 
 
-def _lek004(ctx: AuditContext, key: str, ev: dict[str, Any], radius: int) -> Finding:
+def _lek004(ctx: AuditContext, ev: dict[str, Any]) -> tuple[str, str]:
     split = ev["image"]["split"]
-    return Finding(
-        "LEK004",
-        key,
+    return (
         f"{_describe(ctx, ev['image'])} and {_describe(ctx, ev['other'])}: "
         f"near duplicates in {split}, {_apart(ev)}",
-        action="reject all but one copy and rebuild",
-        synset=ev["image"]["wnid"],
-        image=ev["image"]["image"],
-        other_image=ev["other"]["image"],
-        split=split,
-        evidence=ev,
-        score=float(radius + 1 - ev["distance"]),
+        "reject all but one copy and rebuild",
     )
 
 
@@ -446,19 +442,11 @@ def near_label_conflict(ctx: AuditContext) -> Iterator[Finding]:
     yield from _nearest_findings(ctx, "LEK005", rows, pairs, at, [rows.image[x[at]]])
 
 
-def _lek005(ctx: AuditContext, key: str, ev: dict[str, Any], radius: int) -> Finding:
-    return Finding(
-        "LEK005",
-        key,
+def _lek005(ctx: AuditContext, ev: dict[str, Any]) -> tuple[str, str]:
+    return (
         f"{_describe(ctx, ev['image'])} and {_describe(ctx, ev['other'])} "
         f"are near duplicates with different labels, {_apart(ev)}",
-        action="check both images and reject the wrong candidate",
-        synset=ev["image"]["wnid"],
-        image=ev["image"]["image"],
-        other_image=ev["other"]["image"],
-        split=ev["image"]["split"],
-        evidence=ev,
-        score=float(radius + 1 - ev["distance"]),
+        "check both images and reject the wrong candidate",
     )
 
 
@@ -515,21 +503,14 @@ def leak_from_other_release(ctx: AuditContext) -> Iterator[Finding]:
     )
 
 
-def _lek006(ctx: AuditContext, key: str, ev: dict[str, Any], radius: int) -> Finding:
+def _lek006(ctx: AuditContext, ev: dict[str, Any]) -> tuple[str, str]:
     more = f" (and {ev['partners'] - 1} more)" if ev["partners"] > 1 else ""
-    return Finding(
-        "LEK006",
-        key,
+    return (
         f"{_describe(ctx, ev['image'])} is in release {ev['other']['release']}'s train: "
         f"{_describe(ctx, ev['other'])}, {_apart(ev)}{more}",
-        action="leave the image out of this release's held-out split, or accept",
-        synset=ev["image"]["wnid"],
-        image=ev["image"]["image"],
-        other_image=ev["other"]["image"],
-        split=ev["image"]["split"],
-        evidence=ev,
-        score=float(radius + 1 - ev["distance"]),
+        "leave the image out of this release's held-out split, or accept",
     )
 
 
+# Per code: a pair's message and suggested action.
 _WORDING = {"LEK003": _lek003, "LEK004": _lek004, "LEK005": _lek005, "LEK006": _lek006}
